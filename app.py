@@ -1,0 +1,120 @@
+"""Saihui (赛会): the application factory and CLI wiring. No models and no business logic here."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, g, request
+from flask_login import AnonymousUserMixin
+
+from config import INSTANCE_DIR, Config, config_from_environment
+from extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config_class: type[Config] | None = None) -> Flask:
+    config_class = config_class or config_from_environment()
+    config_class.validate()
+
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), static_folder="static", template_folder="templates")
+    app.config.from_object(config_class)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    _import_models()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from core.i18n import select_locale
+
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "UTC")
+    _init_login(app)
+
+    from core.http import register_error_handlers
+    from core.security import apply_security_headers
+    from core import templating
+
+    register_error_handlers(app)
+    app.after_request(apply_security_headers)
+    templating.init_app(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _import_models() -> None:
+    """Import every models module so that metadata (and migrations) know all tables."""
+    import accounts.models  # noqa: F401
+    import core.models  # noqa: F401
+    import events.models  # noqa: F401
+
+
+def _init_login(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from accounts.models import User
+
+    class Anonymous(AnonymousUserMixin):
+        locale = None
+        is_superuser = False
+        memberships: list = []
+
+    login_manager.init_app(app)
+    login_manager.anonymous_user = Anonymous
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please log in to open this page.")
+    login_manager.login_message_category = "warning"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        raw_id, _sep, version = user_id.partition(":")
+        if not raw_id.isdigit():
+            return None
+        user = db.session.get(User, int(raw_id))
+        if user is None or str(user.session_version) != version or not user.active:
+            return None
+        return user
+
+    @login_manager.request_loader
+    def load_user_from_token(req):
+        header = req.headers.get("Authorization", "")
+        if not header.startswith("Bearer ") or not req.path.startswith("/api/"):
+            return None
+        from accounts.services import find_user_by_api_token
+        from core.types import utcnow
+
+        user = find_user_by_api_token(header[7:].strip(), now=utcnow())
+        if user is not None:
+            g.api_token_auth = True
+            db.session.commit()  # keep last_used_at
+        return user
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from flask import flash, redirect, url_for
+        from flask_babel import gettext as _
+
+        from core.http import json_error
+
+        if request.path.startswith("/api/"):
+            return json_error(401, "unauthorized", _("Log in or send an API token."))
+        flash(_("Please log in to open this page."), "warning")
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+
+def _register_blueprints(app: Flask) -> None:
+    from accounts.views import bp as accounts_bp
+    from api.views import bp as api_bp
+    from events.views import bp as events_bp
+    from events.views import public_bp as public_events_bp
+
+    app.register_blueprint(public_events_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(events_bp)
+    app.register_blueprint(api_bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from cli import register
+
+    register(app)
+

@@ -1,0 +1,79 @@
+"""Template filters and globals: local times, masked personal data, the language menu."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
+
+from core.i18n import HTML_LANG, LANGUAGE_NAMES
+from core.timezones import utc_to_local
+
+
+def format_local(value: datetime | None, tz_name: str, fmt: str = "medium") -> str:
+    """A stored UTC time shown in the event's time zone, in the page's language."""
+    if value is None:
+        return ""
+    local = utc_to_local(value, tz_name)
+    if fmt == "input":
+        return local.strftime("%Y-%m-%dT%H:%M")
+    patterns = {
+        "date": "yyyy-MM-dd",
+        "time": "HH:mm",
+        "medium": "yyyy-MM-dd HH:mm",
+    }
+    return format_datetime(local, patterns.get(fmt, fmt))
+
+
+def mask_phone(value: str | None) -> str:
+    """138****5678: keep the first three and the last four digits."""
+    if not value:
+        return ""
+    digits = value.strip()
+    if len(digits) <= 7:
+        return digits[:1] + "*" * (len(digits) - 2) + digits[-1:] if len(digits) > 2 else "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def role_names() -> dict[str, str]:
+    return {
+        "admin": _("Organization admin"),
+        "organizer": _("Organizer"),
+        "checkin_staff": _("Check-in staff"),
+        "judge": _("Judge"),
+        "chief_judge": _("Chief judge"),
+    }
+
+
+def kind_names() -> dict[str, str]:
+    return {
+        "forum": _("Forum"),
+        "salon": _("Salon"),
+        "seminar": _("Seminar"),
+        "training": _("Training"),
+        "competition": _("Competition"),
+        "ceremony": _("Ceremony"),
+    }
+
+
+def state_names() -> dict[str, str]:
+    return {"draft": _("Draft"), "published": _("Published"), "archived": _("Archived")}
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["localtime"] = format_local
+    app.jinja_env.filters["mask_phone"] = mask_phone
+
+    @app.context_processor
+    def language_context():
+        locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
+        return {
+            "default_timezone": app.config["SAIHUI_TIMEZONE"],
+            "role_names": role_names(),
+            "kind_names": kind_names(),
+            "state_names": state_names(),
+            "current_language": locale,
+            "html_lang": HTML_LANG.get(locale, "zh-CN"),
+            "language_names": LANGUAGE_NAMES,
+        }

@@ -1,0 +1,158 @@
+"""Demo organizations, people and events. Names are generated, never real people.
+
+Each ``ensure_*`` finds what is already there by a natural key and creates only what is missing, so running the
+demo twice changes nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from accounts.models import MembershipRole, Organization, User
+from accounts.services import add_membership, create_user, find_user_by_login
+from core.timezones import local_to_utc
+from events import services as event_services
+from events.models import Event, EventKind, EventState, HostRole
+from extensions import db
+
+DEMO_PASSWORD = "saihui-demo-2026"
+TZ = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    login: str
+    name: str
+    role: MembershipRole | None
+    organization: str
+    note: str
+
+
+ASSOCIATION = "海峡信息化协会"
+BRANCH = "海峡信息化协会青年工作委员会"
+OTHER_ASSOCIATION = "东海软件行业协会"
+
+DEMO_USERS = [
+    DemoUser("admin@demo.saihui", "林秘书长", MembershipRole.ADMIN, ASSOCIATION, "协会管理员 organization admin"),
+    DemoUser("organizer@demo.saihui", "陈晓雯", MembershipRole.ORGANIZER, ASSOCIATION, "组织者 organizer"),
+    DemoUser("staff@demo.saihui", "黄志强", MembershipRole.CHECKIN_STAFF, ASSOCIATION, "签到人员 check-in staff"),
+    DemoUser("judge@demo.saihui", "王喆", MembershipRole.JUDGE, ASSOCIATION, "评委 judge"),
+    DemoUser("chief@demo.saihui", "欧阳子轩", MembershipRole.CHIEF_JUDGE, ASSOCIATION, "裁判长 chief judge"),
+    DemoUser("other@demo.saihui", "張偉", MembershipRole.ORGANIZER, OTHER_ASSOCIATION, "另一协会的组织者 organizer of another association"),
+]
+
+
+def local(text: str) -> datetime:
+    return local_to_utc(datetime.strptime(text, "%Y-%m-%d %H:%M"), TZ)
+
+
+def ensure_organization(name: str, short_name: str, parent: Organization | None = None) -> Organization:
+    org = db.session.scalar(sa.select(Organization).where(Organization.name == name))
+    if org is None:
+        org = Organization(name=name, short_name=short_name, parent=parent)
+        db.session.add(org)
+        db.session.flush()
+    return org
+
+
+def ensure_user(spec: DemoUser, organizations: dict[str, Organization]) -> User:
+    user = find_user_by_login(spec.login)
+    if user is None:
+        user = create_user(login=spec.login, name=spec.name, password=DEMO_PASSWORD)
+    if spec.role is not None:
+        add_membership(user, organizations[spec.organization], spec.role)
+    return user
+
+
+def ensure_event(organization: Organization, actor: User, *, title: str, kind: EventKind, starts: str, ends: str,
+                 venue: str, description: str, capacity: int | None = None, opens: str | None = None,
+                 closes: str | None = None, requires_approval: bool = False,
+                 hosts: dict[HostRole, list[str]] | None = None, sessions: list[tuple[str, str, str, str, int | None]] = (),
+                 state: EventState = EventState.PUBLISHED, now: datetime) -> Event:
+    event = db.session.scalar(
+        sa.select(Event).where(Event.organization_id == organization.id, Event.title == title)
+    )
+    if event is not None:
+        return event
+    data = event_services.EventData(
+        kind=kind, title=title, starts_at=local(starts), ends_at=local(ends), timezone=TZ, description=description,
+        venue=venue, capacity=capacity, registration_opens_at=local(opens) if opens else None,
+        registration_closes_at=local(closes) if closes else None, requires_approval=requires_approval,
+        hosts=hosts or {},
+    )
+    event = event_services.create_event(organization, data, actor=actor, now=now)
+    for s_title, s_start, s_end, room, s_capacity in sessions:
+        event_services.add_session(
+            event,
+            event_services.SessionData(title=s_title, starts_at=local(s_start), ends_at=local(s_end), room=room,
+                                       capacity=s_capacity),
+            actor=actor, now=now,
+        )
+    if state in (EventState.PUBLISHED, EventState.ARCHIVED):
+        event_services.publish_event(event, actor=actor, now=now)
+    if state == EventState.ARCHIVED:
+        event_services.archive_event(event, actor=actor, now=now)
+    return event
+
+
+def load_demo(now: datetime) -> list[DemoUser]:
+    """Load everything; return the demo logins to print."""
+    association = ensure_organization(ASSOCIATION, "海信协")
+    branch = ensure_organization(BRANCH, "青工委", parent=association)
+    other = ensure_organization(OTHER_ASSOCIATION, "东软协")
+    organizations = {o.name: o for o in (association, branch, other)}
+    users = {spec.login: ensure_user(spec, organizations) for spec in DEMO_USERS}
+    organizer = users["organizer@demo.saihui"]
+
+    ensure_event(
+        association, organizer, now=now,
+        title="2026海峡两岸信息化论坛", kind=EventKind.FORUM,
+        starts="2026-12-12 08:30", ends="2026-12-12 17:30", venue="厦门国际会议中心 三楼报告厅",
+        description="聚焦数字政府、智慧城市与两岸信息产业合作。\n上午为主论坛，下午分设两个分论坛。",
+        capacity=320, opens="2026-11-01 09:00", closes="2026-12-10 18:00",
+        hosts={
+            HostRole.HOST: [ASSOCIATION, "厦门市信息中心"],
+            HostRole.ORGANIZER: ["厦门信息集团"],
+            HostRole.CO_ORGANIZER: ["厦门移动公司", "厦门联通公司", "厦门电信公司"],
+        },
+        sessions=[
+            ("主论坛：数字中国建设新机遇", "2026-12-12 08:30", "2026-12-12 12:00", "三楼报告厅", 320),
+            ("分论坛一：智慧城市与数据要素", "2026-12-12 14:00", "2026-12-12 17:30", "二楼A厅", 160),
+            ("分论坛二：两岸信息产业合作", "2026-12-12 14:00", "2026-12-12 17:30", "二楼B厅", 160),
+        ],
+    )
+    ensure_event(
+        association, organizer, now=now,
+        title="2026年云计算、小程序行业技能大赛", kind=EventKind.COMPETITION,
+        starts="2026-12-19 08:00", ends="2026-12-20 18:00", venue="厦门城市职业学院 实训楼",
+        description="赛项：云计算、小程序开发。分中职组、高职组、企业组。\n参赛队由学校或企业报名，经协会审核后参赛。",
+        capacity=30, opens="2026-11-10 09:00", closes="2026-12-15 18:00", requires_approval=True,
+        hosts={HostRole.HOST: [ASSOCIATION], HostRole.ORGANIZER: ["厦门城市职业学院"],
+               HostRole.CO_ORGANIZER: ["厦门鉴真云计算有限公司"]},
+        sessions=[
+            ("检录与开幕", "2026-12-19 08:00", "2026-12-19 09:00", "实训楼一楼大厅", None),
+            ("云计算赛项", "2026-12-19 09:00", "2026-12-19 17:00", "实训楼301–305", None),
+            ("小程序赛项", "2026-12-20 09:00", "2026-12-20 17:00", "实训楼401–405", None),
+        ],
+    )
+    topics = ["大模型应用落地", "数据安全合规", "低代码开发", "云原生架构", "物联网平台", "数字孪生",
+              "开源治理", "信创适配", "智能客服", "网络安全攻防", "元宇宙与文旅"]
+    for month, topic in enumerate(topics, start=1):
+        day = f"2026-{month:02d}-20"
+        ensure_event(
+            branch, organizer, now=now,
+            title=f"青年科技沙龙第{month}期：{topic}", kind=EventKind.SALON,
+            starts=f"{day} 14:30", ends=f"{day} 17:00", venue="协会活动室（软件园二期）",
+            description=f"本期主题：{topic}。欢迎会员单位青年技术骨干参加。", capacity=60,
+            hosts={HostRole.HOST: [BRANCH]},
+            state=EventState.ARCHIVED if local(f"{day} 17:00") < now else EventState.PUBLISHED,
+        )
+    ensure_event(
+        other, users["other@demo.saihui"], now=now,
+        title="东海软件行业年会", kind=EventKind.CEREMONY,
+        starts="2026-12-26 09:00", ends="2026-12-26 12:00", venue="东海会展中心", description="年度颁奖与交流。",
+        hosts={HostRole.HOST: [OTHER_ASSOCIATION]},
+    )
+    return DEMO_USERS

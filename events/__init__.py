@@ -1,0 +1,1 @@
+"""Events (活动): forums, salons, seminars, trainings, competitions, ceremonies; their sessions and hosts."""

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# System packages the browser tests and PDF checks need: Debian's Chromium, a CJK font, poppler.
+# Installs them with apt-get when missing and we may (root, or passwordless sudo); otherwise says what to install.
+set -uo pipefail
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else
+  echo "Browser tests need: ${need[*]} (apt-get install -y ${need[*]}); they will be skipped." >&2
+  exit 0
+fi
+echo "Installing ${need[*]} ..." >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null 2>&1 || true
+$SUDO apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 || echo "apt-get install ${need[*]} failed" >&2
+exit 0

@@ -1,0 +1,195 @@
+"""Shared fixtures. The database under test comes from TEST_DATABASE_URL (default: a SQLite file per run).
+
+``scripts/test.sh`` runs the suite twice: on SQLite and on PostgreSQL. The schema is created once per run; each
+test starts from empty tables (rows are deleted after it), so that tests may commit, as the app does, and
+concurrency tests may use real connections from several threads.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+if not os.environ.get("TEST_DATABASE_URL"):
+    _tmpdir = tempfile.mkdtemp(prefix="saihui-test-")
+    os.environ["TEST_DATABASE_URL"] = f"sqlite:///{_tmpdir}/test.sqlite3"
+
+from config import TestingConfig, normalize_database_url  # noqa: E402
+
+DATABASE_URL = normalize_database_url(os.environ["TEST_DATABASE_URL"])
+IS_POSTGRES = DATABASE_URL.startswith("postgresql")
+ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_report_header(config):
+    return f"saihui database: {'postgresql' if IS_POSTGRES else 'sqlite'} ({DATABASE_URL.split('@')[-1]})"
+
+
+class _Config(TestingConfig):
+    SQLALCHEMY_DATABASE_URI = DATABASE_URL
+    SQLALCHEMY_ENGINE_OPTIONS = (
+        {"pool_pre_ping": True, "pool_size": 30, "max_overflow": 20}
+        if IS_POSTGRES
+        else {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    )
+    WTF_CSRF_ENABLED = True
+
+
+@pytest.fixture(scope="session")
+def app():
+    from app import create_app
+    from extensions import db
+
+    application = create_app(_Config)
+    with application.app_context():
+        if IS_POSTGRES:
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+        else:
+            db.drop_all()
+        db.create_all()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _empty_tables(db) -> None:
+    tables = [t.name for t in db.metadata.sorted_tables]
+    with db.engine.begin() as conn:
+        if IS_POSTGRES:
+            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture()
+def db(app):
+    """The database with empty tables, inside an app context; emptied again after the test."""
+    from extensions import db as _db
+    from extensions import limiter
+
+    ctx = app.app_context()
+    ctx.push()
+    limiter.reset()
+    try:
+        yield _db
+    finally:
+        _db.session.remove()
+        _empty_tables(_db)
+        ctx.pop()
+
+
+@pytest.fixture()
+def client(app, db):
+    return app.test_client()
+
+
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture()
+def now():
+    return NOW
+
+
+# ------------------------------------------------------------------ factories
+
+
+class Factory:
+    """Builders for test data. Each returns the object, flushed and committed."""
+
+    PASSWORD = "correct-horse-9"
+
+    def __init__(self, db):
+        self.db = db
+        self._n = 0
+
+    def _next(self) -> int:
+        self._n += 1
+        return self._n
+
+    def organization(self, name: str | None = None, parent=None):
+        from accounts.models import Organization
+
+        org = Organization(name=name or f"测试协会{self._next()}", parent=parent)
+        self.db.session.add(org)
+        self.db.session.commit()
+        return org
+
+    def user(self, login: str | None = None, name: str = "张伟", *, organization=None, role=None, event=None,
+             superuser: bool = False):
+        from accounts.models import MembershipRole
+        from accounts.services import add_membership, create_user
+
+        user = create_user(login=login or f"user{self._next()}@example.org", name=name, password=self.PASSWORD,
+                           is_superuser=superuser)
+        if organization is not None and role is not None:
+            add_membership(user, organization, MembershipRole(role), event=event)
+        self.db.session.commit()
+        return user
+
+    def event(self, organization, *, title: str = "海峡两岸信息化论坛", kind: str = "forum", status: str = "draft",
+              starts_at: datetime | None = None, hours: int = 8, capacity: int | None = None, sessions: int = 0,
+              **extra):
+        from datetime import timedelta
+
+        from events.models import Event, EventKind, EventSession, EventState
+
+        starts_at = starts_at or datetime(2026, 12, 12, 0, 30, tzinfo=timezone.utc)
+        event = Event(
+            organization_id=organization.id, kind=EventKind(kind), title=title, venue=extra.pop("venue", "厦门国际会议中心"),
+            starts_at=starts_at, ends_at=starts_at + timedelta(hours=hours), timezone="Asia/Shanghai",
+            capacity=capacity, status=EventState(status), **extra,
+        )
+        self.db.session.add(event)
+        self.db.session.flush()
+        for i in range(sessions):
+            self.db.session.add(EventSession(
+                event_id=event.id, title=f"分会场{i + 1}", starts_at=starts_at, ends_at=starts_at + timedelta(hours=2),
+                room=f"{i + 1}号厅", position=i,
+            ))
+        self.db.session.commit()
+        return event
+
+
+@pytest.fixture()
+def factory(db):
+    return Factory(db)
+
+
+def login(client, user, password: str = Factory.PASSWORD):
+    """Log ``client`` in through the real login form (CSRF token included)."""
+    token = csrf_token(client, "/login")
+    response = client.post("/login", data={"login": user.login, "password": password, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+def csrf_token(client, path: str) -> str:
+    import re
+
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+@pytest.fixture()
+def login_as(client):
+    def _login(user):
+        login(client, user)
+        return client
+
+    return _login
