@@ -20,21 +20,27 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
     _import_models()
     db.init_app(app)
+    with app.app_context():
+        from core.database import configure_engine_events
+
+        configure_engine_events(db.engine)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from core.i18n import select_locale
+    from core.i18n import init_wtforms_translations, select_locale
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "UTC")
+    init_wtforms_translations(app)
     _init_login(app)
 
     from core.http import register_error_handlers
-    from core.security import apply_security_headers
+    from core.security import apply_security_headers, strip_nul_characters
     from core import templating
 
     register_error_handlers(app)
     app.after_request(apply_security_headers)
+    app.before_request(strip_nul_characters)
     templating.init_app(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -46,6 +52,7 @@ def _import_models() -> None:
     import accounts.models  # noqa: F401
     import core.models  # noqa: F401
     import events.models  # noqa: F401
+    import registration.models  # noqa: F401
 
 
 def _init_login(app: Flask) -> None:
@@ -106,11 +113,13 @@ def _register_blueprints(app: Flask) -> None:
     from api.views import bp as api_bp
     from events.views import bp as events_bp
     from events.views import public_bp as public_events_bp
+    from registration.views import bp as registration_bp
 
     app.register_blueprint(public_events_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(registration_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -78,7 +78,7 @@ def change_password():
             getattr(form, error.field or "current_password").errors.append(error.message)
         else:
             db.session.commit()
-            login_user(current_user)  # the session version changed: keep this session, end the others
+            login_user(current_user._get_current_object())  # new session version: keep this session, end the others
             flash(_("Your password has been changed. Other devices have been logged out."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/password.html", form=form)

@@ -5,6 +5,9 @@ Scripts and styles come only from this server's ``static/`` (no inline ``<script
 """
 from __future__ import annotations
 
+from flask import request
+from werkzeug.datastructures import ImmutableMultiDict
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -31,3 +34,16 @@ def apply_security_headers(response):
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
     return response
+
+
+def strip_nul_characters() -> None:
+    """Remove NUL characters from submitted form fields before any form reads them.
+
+    Nobody types one on purpose, and PostgreSQL refuses them in text columns: without this, a pasted NUL would
+    end in a 500 instead of a saved form.
+    """
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    form = request.form
+    if any("\x00" in value for _key, value in form.items(multi=True)):
+        request.form = ImmutableMultiDict([(k, v.replace("\x00", "")) for k, v in form.items(multi=True)])

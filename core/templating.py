@@ -8,6 +8,7 @@ from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 
 from core.i18n import HTML_LANG, LANGUAGE_NAMES
+from core.masking import mask_id_number, mask_phone
 from core.timezones import utc_to_local
 
 
@@ -24,16 +25,6 @@ def format_local(value: datetime | None, tz_name: str, fmt: str = "medium") -> s
         "medium": "yyyy-MM-dd HH:mm",
     }
     return format_datetime(local, patterns.get(fmt, fmt))
-
-
-def mask_phone(value: str | None) -> str:
-    """138****5678: keep the first three and the last four digits."""
-    if not value:
-        return ""
-    digits = value.strip()
-    if len(digits) <= 7:
-        return digits[:1] + "*" * (len(digits) - 2) + digits[-1:] if len(digits) > 2 else "*" * len(digits)
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
 
 
 def role_names() -> dict[str, str]:
@@ -64,6 +55,7 @@ def state_names() -> dict[str, str]:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = format_local
     app.jinja_env.filters["mask_phone"] = mask_phone
+    app.jinja_env.filters["mask_id"] = mask_id_number
 
     @app.context_processor
     def language_context():

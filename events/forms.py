@@ -12,12 +12,18 @@ DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y
 MAX_HOST_LINES = 30
 
 
+# Years outside this range are typing mistakes; year 1 or 9999 would also overflow when converted to UTC.
+MIN_YEAR, MAX_YEAR = 1900, 2200
+
+
 class LocalDateTimeField(DateTimeLocalField):
     """A datetime-local input whose parse error speaks the user's language."""
 
     def process_formdata(self, valuelist):
         try:
             super().process_formdata(valuelist)
+            if self.data is not None and not MIN_YEAR <= self.data.year <= MAX_YEAR:
+                raise ValueError("year out of range")
         except ValueError:
             self.data = None
             raise ValueError(_l("Enter a date and time, e.g. 2026-05-20 09:00.")) from None
@@ -26,9 +32,14 @@ class LocalDateTimeField(DateTimeLocalField):
 class WholeNumberField(IntegerField):
     """An integer input whose parse error speaks the user's language."""
 
+    # Larger numbers are nonsense here, and would overflow NumberRange (it calls math.isnan on the value).
+    MAX_ABS = 10**15
+
     def process_formdata(self, valuelist):
         try:
             super().process_formdata(valuelist)
+            if self.data is not None and abs(self.data) > self.MAX_ABS:
+                raise ValueError("number too large")
         except ValueError:
             self.data = None
             raise ValueError(_l("Enter a whole number.")) from None

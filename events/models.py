@@ -45,6 +45,9 @@ class Event(db.Model):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Asia/Shanghai")
     capacity: Mapped[int | None] = mapped_column()
+    # Seats held by pending and approved sign-ups; changed only by an atomic conditional UPDATE
+    # (registration.capacity), never by reading and writing back.
+    seats_taken: Mapped[int] = mapped_column(default=0, server_default="0")
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     requires_approval: Mapped[bool] = mapped_column(default=False)
@@ -106,6 +109,7 @@ class EventSession(db.Model):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     room: Mapped[str] = mapped_column(sa.String(200), default="")
     capacity: Mapped[int | None] = mapped_column()
+    seats_taken: Mapped[int] = mapped_column(default=0, server_default="0")
     position: Mapped[int] = mapped_column(default=0)
 
     event: Mapped[Event] = relationship(back_populates="sessions")

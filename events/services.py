@@ -107,6 +107,13 @@ def update_event(event: Event, data: EventData, *, actor, now: datetime) -> Even
             status=422,
             field="starts_at",
         )
+    if data.capacity is not None and any(s.capacity is not None and s.capacity > data.capacity for s in event.sessions):
+        raise EventError(
+            "session_capacity_exceeds_event",
+            _("A session cannot have more seats than the event (%(n)d).", n=data.capacity),
+            status=422,
+            field="capacity",
+        )
     _apply(event, data)
     event.updated_at = now
     db.session.flush()

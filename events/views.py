@@ -98,12 +98,18 @@ def _session_data(form: SessionForm, tz: str) -> services.SessionData:
     )
 
 
-def _attach_error(form, error: services.EventError) -> None:
+def _attach_error(form, error: services.EventError) -> int:
+    """Show a service error next to its field (or as a message); return the status the page answers with."""
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
         field.errors = list(field.errors) + [error.message]
     else:
         flash(error.message, "error")
+    return error.status
+
+
+def _form_status(form, error_status: int | None) -> int:
+    return error_status or (422 if form.errors else 200)
 
 
 # ---------------------------------------------------------------- organizer pages
@@ -132,18 +138,19 @@ def create_event():
     form.organization_id.choices = [(o.id, o.name) for o in organizations]
     if not form.is_submitted():
         form.timezone.data = form.timezone.data or "Asia/Shanghai"
+    error_status = None
     if form.validate_on_submit():
         organization = next(o for o in organizations if o.id == form.organization_id.data)
         try:
             event = services.create_event(organization, _event_data(form), actor=current_user, now=utcnow())
         except services.EventError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            error_status = _attach_error(form, error)
         else:
             db.session.commit()
             flash(_("The event has been created as a draft. Add its sessions, then publish it."), "success")
             return redirect(url_for("events.detail", event_id=event.id))
-    return render_template("events/form.html", form=form, event=None), 422 if form.errors else 200
+    return render_template("events/form.html", form=form, event=None), _form_status(form, error_status)
 
 
 @bp.route("/events/<int:event_id>")
@@ -171,17 +178,18 @@ def edit_event(event_id: int):
         form.organization_id.data = event.organization_id
     else:
         form.organization_id.data = event.organization_id
+    error_status = None
     if form.validate_on_submit():
         try:
             services.update_event(event, _event_data(form), actor=current_user, now=utcnow())
         except services.EventError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            error_status = _attach_error(form, error)
         else:
             db.session.commit()
             flash(_("Changes saved."), "success")
             return redirect(url_for("events.detail", event_id=event.id))
-    return render_template("events/form.html", form=form, event=event), 422 if form.errors else 200
+    return render_template("events/form.html", form=form, event=event), _form_status(form, error_status)
 
 
 def _state_action(event_id: int, action, success: str):
@@ -226,17 +234,18 @@ def create_session(event_id: int):
     if not form.is_submitted():
         form.starts_at.data = utc_to_local(event.starts_at, event.timezone)
         form.ends_at.data = utc_to_local(event.ends_at, event.timezone)
+    error_status = None
     if form.validate_on_submit():
         try:
             services.add_session(event, _session_data(form, event.timezone), actor=current_user, now=utcnow())
         except services.EventError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            error_status = _attach_error(form, error)
         else:
             db.session.commit()
             flash(_("Session added."), "success")
             return redirect(url_for("events.detail", event_id=event.id))
-    return render_template("events/session_form.html", form=form, event=event, session=None), 422 if form.errors else 200
+    return render_template("events/session_form.html", form=form, event=event, session=None), _form_status(form, error_status)
 
 
 @bp.route("/events/<int:event_id>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
@@ -251,17 +260,18 @@ def edit_session(event_id: int, session_id: int):
         form.capacity.data = session.capacity
         form.starts_at.data = utc_to_local(session.starts_at, event.timezone)
         form.ends_at.data = utc_to_local(session.ends_at, event.timezone)
+    error_status = None
     if form.validate_on_submit():
         try:
             services.update_session(session, _session_data(form, event.timezone), actor=current_user, now=utcnow())
         except services.EventError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            error_status = _attach_error(form, error)
         else:
             db.session.commit()
             flash(_("Changes saved."), "success")
             return redirect(url_for("events.detail", event_id=event.id))
-    return render_template("events/session_form.html", form=form, event=event, session=session), 422 if form.errors else 200
+    return render_template("events/session_form.html", form=form, event=event, session=session), _form_status(form, error_status)
 
 
 @bp.route("/events/<int:event_id>/sessions/<int:session_id>/delete", methods=["POST"])

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -42,12 +44,27 @@ class _Config(TestingConfig):
     WTF_CSRF_ENABLED = True
 
 
+class FreshRequestClient(FlaskClient):
+    """A test client whose every request starts with an empty ``flask.g``, as in production.
+
+    The ``db`` fixture keeps an app context pushed for the whole test and Flask reuses it for requests, so without
+    this ``g`` would carry Flask-Login's cached user and Flask-Babel's cached locale from one request (or client)
+    to the next: a second, anonymous client would act as the user who logged in on the first.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            vars(g._get_current_object()).clear()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app():
     from app import create_app
     from extensions import db
 
     application = create_app(_Config)
+    application.test_client_class = FreshRequestClient
     with application.app_context():
         if IS_POSTGRES:
             with db.engine.begin() as conn:

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.types import UTCDateTime, enum_column, utcnow
+from events.models import Event
+from extensions import db
+
+
+class RegistrationState(str, enum.Enum):
+    PENDING = "pending"  # 待审核: holds a seat, waits for the organizer
+    APPROVED = "approved"  # 已通过
+    WAITLISTED = "waitlisted"  # 候补
+    REJECTED = "rejected"  # 未通过
+    CANCELLED = "cancelled"  # 已取消
+
+
+SEAT_HOLDING = (RegistrationState.PENDING, RegistrationState.APPROVED)
+ACTIVE = (RegistrationState.PENDING, RegistrationState.APPROVED, RegistrationState.WAITLISTED)
+
+
+class RegistrationKind(str, enum.Enum):
+    INDIVIDUAL = "individual"
+    TEAM = "team"
+
+
+class MemberRole(str, enum.Enum):
+    LEADER = "leader"  # 领队
+    MEMBER = "member"  # 队员
+    COACH = "coach"  # 指导教师
+
+
+class RegistrationSettings(db.Model):
+    """How an event takes sign-ups: individual or team, team sizes, groups (组别)."""
+
+    __tablename__ = "registration_settings"
+
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[RegistrationKind] = mapped_column(enum_column(RegistrationKind), default=RegistrationKind.INDIVIDUAL)
+    team_min_members: Mapped[int] = mapped_column(default=1)
+    team_max_members: Mapped[int] = mapped_column(default=5)
+    team_max_coaches: Mapped[int] = mapped_column(default=2)
+    # 组别 offered on the form (e.g. ["中职组", "高职组", "企业组"]); empty: no group question.
+    groups: Mapped[list] = mapped_column(sa.JSON, default=list)
+    ask_id_number: Mapped[bool] = mapped_column(default=False)
+    ask_email: Mapped[bool] = mapped_column(default=False)
+    ask_job_title: Mapped[bool] = mapped_column(default=False)
+    allow_session_choice: Mapped[bool] = mapped_column(default=False)
+
+    event: Mapped[Event] = relationship()
+
+
+class Registration(db.Model):
+    """One sign-up: a person, or a team (name = team name, the contact is the leader)."""
+
+    __tablename__ = "registrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[RegistrationKind] = mapped_column(enum_column(RegistrationKind), default=RegistrationKind.INDIVIDUAL)
+    status: Mapped[RegistrationState] = mapped_column(enum_column(RegistrationState), index=True)
+    holds_seat: Mapped[bool] = mapped_column(default=False)
+
+    name: Mapped[str] = mapped_column(sa.String(100))  # person, or team name
+    contact_name: Mapped[str] = mapped_column(sa.String(60))  # the person (or the team leader)
+    phone: Mapped[str] = mapped_column(sa.String(20))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    unit: Mapped[str] = mapped_column(sa.String(200), default="", index=True)
+    job_title: Mapped[str | None] = mapped_column(sa.String(100))
+    id_kind: Mapped[str | None] = mapped_column(sa.String(20))
+    id_number: Mapped[str | None] = mapped_column(sa.String(30))
+    group_name: Mapped[str | None] = mapped_column(sa.String(60), index=True)
+    answers: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    source: Mapped[str] = mapped_column(sa.String(20), default="web")
+
+    # Set while the sign-up is active (pending, approved, waitlisted) and NULL otherwise, so that the unique
+    # constraints refuse a second active sign-up with the same phone or ID number (NULLs never collide).
+    dedupe_phone: Mapped[str | None] = mapped_column(sa.String(20))
+    dedupe_id_number: Mapped[str | None] = mapped_column(sa.String(30))
+
+    # SHA-256 of the secret in the "manage my sign-up" link; the secret itself is never stored.
+    manage_key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    event: Mapped[Event] = relationship()
+    members: Mapped[list[TeamMember]] = relationship(
+        back_populates="registration", cascade="all, delete-orphan", order_by="(TeamMember.role, TeamMember.position)"
+    )
+    sessions: Mapped[list[RegistrationSession]] = relationship(
+        back_populates="registration", cascade="all, delete-orphan"
+    )
+    history: Mapped[list[RegistrationChange]] = relationship(
+        back_populates="registration", cascade="all, delete-orphan", order_by="RegistrationChange.id"
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint("event_id", "dedupe_phone"),
+        sa.UniqueConstraint("event_id", "dedupe_id_number"),
+        sa.Index("ix_registrations_event_status", "event_id", "status", "id"),
+    )
+
+
+class TeamMember(db.Model):
+    """领队 / 队员 / 指导教师 of a team sign-up. A person (by phone) is in at most one active team per event."""
+
+    __tablename__ = "team_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registrations.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    role: Mapped[MemberRole] = mapped_column(enum_column(MemberRole))
+    name: Mapped[str] = mapped_column(sa.String(60))
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    id_number: Mapped[str | None] = mapped_column(sa.String(30))
+    position: Mapped[int] = mapped_column(default=0)
+    dedupe_phone: Mapped[str | None] = mapped_column(sa.String(20))
+
+    registration: Mapped[Registration] = relationship(back_populates="members")
+
+    __table_args__ = (sa.UniqueConstraint("event_id", "dedupe_phone"),)
+
+
+class RegistrationSession(db.Model):
+    """A session (分会场) a sign-up chose; holds one of that session's seats."""
+
+    __tablename__ = "registration_sessions"
+
+    registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registrations.id", ondelete="CASCADE"), primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("event_sessions.id", ondelete="CASCADE"), primary_key=True)
+    holds_seat: Mapped[bool] = mapped_column(default=False)
+
+    registration: Mapped[Registration] = relationship(back_populates="sessions")
+
+
+class RegistrationChange(db.Model):
+    """History of a sign-up: who changed what, and when. Only ever added to."""
+
+    __tablename__ = "registration_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registrations.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    details: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+    registration: Mapped[Registration] = relationship(back_populates="history")

@@ -1,0 +1,401 @@
+"""Who gets what on every URL of the app: one row per endpoint in ACCESS, one test per (endpoint, method, role).
+
+``test_every_endpoint_is_listed`` walks ``app.url_map``: a route without a row here fails it, so whoever adds a
+route also decides, here, who may open it. URL parameters are filled from ``world`` through ``url_values``; a
+route with a parameter it does not know fails with a message saying where to add it.
+
+Expected answers:
+- an int: that status (a 302 must then point somewhere other than the login page);
+- ``LOGIN``: a redirect to ``/login?next=<the requested path>`` (anonymous visitors on pages).
+Under ``/api/`` every error is JSON ``{"error": {"code", "message"}}``; elsewhere it is an HTML page. Never a 500.
+
+Roles (see ``world``): anonymous; participant (logged in, no membership); staff (check-in staff of org A, for
+event A only); judge (judge of org A); organizer (organizer of org A); other (organizer of org B); admin (admin
+of org A). Event A is published, has one session and belongs to org A.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.conftest import NOW, Factory
+
+ROLES = ("anonymous", "participant", "staff", "judge", "organizer", "other", "admin")
+LOGIN = "login"  # 302 to /login?next=<path>
+IGNORED_ENDPOINTS = {"static"}
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def expect(default=None, **codes) -> dict[str, int | str]:
+    """A row for one method: role -> expected answer. ``default`` fills the roles not named."""
+    unknown = set(codes) - set(ROLES)
+    assert not unknown, f"unknown roles in ACCESS: {unknown}"
+    row = {role: codes.get(role, default) for role in ROLES}
+    missing = [role for role, code in row.items() if code is None]
+    assert not missing, f"ACCESS row without an answer for {missing}"
+    return row
+
+
+def everyone(code: int) -> dict[str, int | str]:
+    return expect(code)
+
+
+def signed_in(code: int, anonymous=LOGIN) -> dict[str, int | str]:
+    """Any logged-in user gets ``code``; anonymous visitors go to the login page (or get 401 under /api)."""
+    return expect(code, anonymous=anonymous)
+
+
+def event_staff(*, manage: int, staff: int, anonymous=LOGIN) -> dict[str, int | str]:
+    """A page of event A: 404 without any role in org A (it must not leak that the event exists), ``staff`` for
+    check-in staff and judges (some role, not a managing one), ``manage`` for organizers and admins."""
+    return expect(anonymous=anonymous, participant=404, other=404, staff=staff, judge=staff, organizer=manage,
+                  admin=manage)
+
+
+# Every route; GET always (405 where the route does not take it), plus each write method the route takes.
+# POSTs carry a valid CSRF token and an otherwise empty body (JSON {} under /api).
+ACCESS: dict[str, dict[str, dict[str, int | str]]] = {
+    # ---------------------------------------------------------------- public pages
+    "public_events.index": {"GET": everyone(200)},
+    "public_events.public_page": {"GET": everyone(200)},
+    # ---------------------------------------------------------------- accounts
+    # Logged-in users are sent on from the login page; an empty login form is shown again with its errors.
+    "accounts.login": {"GET": expect(302, anonymous=200), "POST": expect(302, anonymous=200)},
+    "accounts.logout": {"GET": everyone(405), "POST": everyone(302)},
+    "accounts.change_password": {"GET": signed_in(200), "POST": signed_in(200)},
+    "accounts.profile": {"GET": signed_in(200)},
+    "accounts.create_token": {"GET": everyone(405), "POST": signed_in(422)},
+    # token_id is the user's own token: revoked, then back to the profile.
+    "accounts.revoke_token": {"GET": everyone(405), "POST": signed_in(302)},
+    "accounts.set_language": {"GET": everyone(405), "POST": everyone(302)},
+    # ---------------------------------------------------------------- organizer pages
+    "events.dashboard": {"GET": signed_in(200)},
+    # Creating needs an organizer or admin role somewhere (org B's organizer creates in org B); an empty form is 422.
+    "events.create_event": {
+        "GET": expect(403, anonymous=LOGIN, organizer=200, other=200, admin=200),
+        "POST": expect(403, anonymous=LOGIN, organizer=422, other=422, admin=422),
+    },
+    "events.detail": {"GET": event_staff(manage=200, staff=200)},
+    "events.edit_event": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "events.publish_event": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "events.unpublish_event": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "events.archive_event": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "events.create_session": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "events.edit_session": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "events.delete_session": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    # ---------------------------------------------------------------- registration (报名)
+    # Signing up is public; an empty sign-up form is shown again with its errors.
+    "registration.signup": {"GET": everyone(200), "POST": everyone(422)},
+    # key is the secret of the "manage my sign-up" link: whoever holds it may see, print and cancel that sign-up.
+    "registration.manage": {"GET": everyone(200)},
+    "registration.ticket_png": {"GET": everyone(200)},
+    "registration.cancel": {"GET": everyone(405), "POST": everyone(302)},
+    "registration.organizer_list": {"GET": event_staff(manage=200, staff=403)},
+    "registration.organizer_detail": {"GET": event_staff(manage=200, staff=403)},
+    "registration.approve": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "registration.reject": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    # ---------------------------------------------------------------- JSON API
+    "api.list_events": {"GET": signed_in(200, anonymous=401)},
+    "api.get_event": {"GET": event_staff(manage=200, staff=200, anonymous=401)},
+}
+
+
+# ---------------------------------------------------------------- the world
+
+
+@lru_cache(maxsize=1)
+def password_hash() -> str:
+    """One real hash for every user of the world (hashing is slow by design; the world is built per test)."""
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(Factory.PASSWORD)
+
+
+@dataclass
+class World:
+    org_a: object
+    branch_a: object
+    org_b: object
+    event_a: object
+    session_a: object
+    event_b: object
+    session_b: object
+    users: dict[str, object] = field(default_factory=dict)  # role -> User (no "anonymous")
+    tokens: dict[str, object] = field(default_factory=dict)  # role -> the user's ApiToken
+    # event id -> (an approved Registration of that event, the secret key of its manage link)
+    registrations: dict[int, tuple[object, str]] = field(default_factory=dict)
+
+
+def make_user(db, login: str, name: str, memberships=()):
+    from accounts.models import MembershipRole, User
+    from accounts.services import add_membership
+
+    user = User(login=login, name=name, password_hash=password_hash())
+    db.session.add(user)
+    db.session.flush()
+    for organization, role, event in memberships:
+        add_membership(user, organization, MembershipRole(role), event=event)
+    return user
+
+
+def make_registration(db, event, name: str, phone: str) -> tuple[object, str]:
+    from registration import services as registration_services
+
+    registration, key = registration_services.register_participant(
+        event, registration_services.SignupData(name=name, phone=phone, unit="厦门大学"), now=NOW, ignore_window=True
+    )
+    return registration, key
+
+
+def build_world(db, factory) -> World:
+    from datetime import timedelta
+
+    from accounts.services import create_api_token
+    from core.types import utcnow
+
+    # Sign-up is open on the real clock (the views use it): the events start a month from now.
+    starts_at = utcnow().replace(microsecond=0) + timedelta(days=30)
+    org_a = factory.organization("甲省信息协会")
+    branch_a = factory.organization("甲省信息协会青年专委会", parent=org_a)
+    org_b = factory.organization("乙市软件行业协会")
+    event_a = factory.event(org_a, title="甲协会海峡两岸信息化论坛", status="published", sessions=1,
+                            starts_at=starts_at)
+    event_b = factory.event(org_b, title="乙协会小程序技能大赛", kind="competition", status="published", sessions=1,
+                            starts_at=starts_at)
+    users = {
+        "participant": make_user(db, "13800000001", "林小雨"),
+        "staff": make_user(db, "staff@a.example.org", "陈签到", [(org_a, "checkin_staff", event_a)]),
+        "judge": make_user(db, "judge@a.example.org", "王评委", [(org_a, "judge", None)]),
+        "organizer": make_user(db, "organizer@a.example.org", "李组织", [(org_a, "organizer", None)]),
+        "other": make_user(db, "organizer@b.example.org", "赵乙方", [(org_b, "organizer", None)]),
+        "admin": make_user(db, "admin@a.example.org", "周管理", [(org_a, "admin", None)]),
+        # Not in ROLES; used by the tenant-isolation tests.
+        "admin_b": make_user(db, "admin@b.example.org", "钱乙管", [(org_b, "admin", None)]),
+        "branch_admin": make_user(db, "admin@branch-a.example.org", "孙分会", [(branch_a, "admin", None)]),
+    }
+    tokens = {role: create_api_token(user, name="门口扫码枪1", now=NOW)[0] for role, user in users.items()}
+    registrations = {
+        event_a.id: make_registration(db, event_a, "林一鸣", "13900000001"),
+        event_b.id: make_registration(db, event_b, "黄二妹", "13900000002"),
+    }
+    db.session.commit()
+    return World(
+        org_a=org_a, branch_a=branch_a, org_b=org_b,
+        event_a=event_a, session_a=event_a.sessions[0], event_b=event_b, session_b=event_b.sessions[0],
+        users=users, tokens=tokens, registrations=registrations,
+    )
+
+
+@pytest.fixture()
+def world(db, factory) -> World:
+    return build_world(db, factory)
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own application context, as in production.
+
+    The ``db`` fixture keeps an application context pushed for the whole test; Flask reuses it for requests, so
+    ``g`` (and with it Flask-Login's cached ``current_user``) and the SQLAlchemy session would carry over from one
+    request to the next, even across clients. Here each request gets a fresh ``g`` and database session.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+def isolated_client(app) -> IsolatedClient:
+    return IsolatedClient(app, app.response_class, use_cookies=True)
+
+
+@pytest.fixture()
+def client(app, db):
+    return isolated_client(app)
+
+
+def url_values(world: World, role: str, event=None) -> dict[str, int]:
+    """Values for URL parameters. ``event`` (default: event A) is the event whose objects fill the URL."""
+    event = event or world.event_a
+    registration, key = world.registrations[event.id]
+    return {
+        "event_id": event.id,
+        "session_id": event.sessions[0].id,
+        "token_id": world.tokens.get(role, world.tokens["organizer"]).id,
+        "registration_id": registration.id,
+        "key": key,
+    }
+
+
+def build_path(rule, values: dict) -> str:
+    unknown = sorted(set(rule.arguments) - set(values))
+    if unknown:
+        pytest.fail(
+            f"route {rule.rule} ({rule.endpoint}) has URL parameter(s) {unknown} that the access tests cannot fill: "
+            "add them to url_values() (and the objects to build_world()) in tests/test_access.py"
+        )
+    built = rule.build({name: values[name] for name in rule.arguments}, append_unknown=False)
+    assert built is not None, f"could not build {rule.rule} from {values}"
+    return built[1]
+
+
+def log_in_as(client, world: World, role: str) -> None:
+    """Put ``role``'s user in the session (the real login form is tested in tests/core/test_security.py)."""
+    if role == "anonymous":
+        return
+    with client.session_transaction() as session:
+        session["_user_id"] = world.users[role].get_id()
+        session["_fresh"] = True
+
+
+def fresh_csrf_token(client) -> str:
+    from tests.conftest import csrf_token
+
+    return csrf_token(client, "/")
+
+
+def send(client, method: str, path: str):
+    """GET as is; a write with a valid CSRF token and an empty body (form or JSON {})."""
+    if method == "GET":
+        return client.get(path)
+    token = fresh_csrf_token(client)
+    if path.startswith("/api/"):
+        return client.open(path, method=method, json={}, headers={"X-CSRFToken": token})
+    return client.open(path, method=method, data={"csrf_token": token})
+
+
+def rules_for(app, endpoint: str):
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint]
+
+
+def methods_of(rule) -> list[str]:
+    """GET always (so that POST-only routes are checked for 405), plus what the route takes."""
+    return sorted({"GET"} | (set(rule.methods) - IGNORED_METHODS))
+
+
+def check_error_format(response, path: str) -> str | None:
+    """Under /api/ every error is JSON {"error": {"code", "message"}}; elsewhere an HTML page."""
+    if response.status_code < 400:
+        return None
+    if path.startswith("/api/"):
+        data = response.get_json(silent=True)
+        if not (isinstance(data, dict) and isinstance(data.get("error"), dict)
+                and isinstance(data["error"].get("code"), str) and data["error"].get("message")):
+            return f"{path}: expected a JSON error, got {response.mimetype}: {response.get_data(as_text=True)[:200]}"
+    elif response.mimetype != "text/html":
+        return f"{path}: expected an HTML error page, got {response.mimetype}"
+    return None
+
+
+def check_answer(response, expected, path: str, label: str) -> None:
+    status = response.status_code
+    body = response.get_data()[:400].decode("utf-8", "replace")
+    assert status != 500, f"{label}: 500\n{body}"
+    if expected == LOGIN:
+        assert status == 302, f"{label}: expected a redirect to the login page, got {status}\n{body}"
+        target = urlsplit(response.location)
+        assert target.path == "/login", f"{label}: redirected to {response.location}, not to the login page"
+        assert parse_qs(target.query).get("next") == [path], f"{label}: login redirect {response.location} lost next"
+        return
+    assert status == expected, f"{label}: got {status}, expected {expected}\n{body}"
+    if status in (301, 302, 303, 307, 308):
+        assert urlsplit(response.location).path != "/login", f"{label}: unexpected redirect to the login page"
+    problem = check_error_format(response, path)
+    assert problem is None, f"{label}: {problem}"
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_every_endpoint_is_listed(app):
+    problems = []
+    endpoints = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in IGNORED_ENDPOINTS:
+            continue
+        endpoints.add(rule.endpoint)
+        row = ACCESS.get(rule.endpoint)
+        if row is None:
+            problems.append(f"add {rule.endpoint} ({rule.rule}) to ACCESS in tests/test_access.py")
+            continue
+        for method in methods_of(rule):
+            if method not in row:
+                problems.append(f"add {method} to ACCESS[{rule.endpoint!r}] in tests/test_access.py")
+        for method in set(row) - set(methods_of(rule)):
+            problems.append(f"ACCESS[{rule.endpoint!r}] has {method}, which {rule.rule} does not take: remove it")
+    for stale in sorted(set(ACCESS) - endpoints):
+        problems.append(f"ACCESS lists {stale}, which is not a route any more: remove it from tests/test_access.py")
+    assert not problems, "\n".join(problems)
+
+
+CASES = [
+    pytest.param(endpoint, method, role, id=f"{endpoint}-{method}-{role}")
+    for endpoint, row in ACCESS.items()
+    for method, codes in row.items()
+    for role in codes
+]
+
+
+@pytest.mark.parametrize(("endpoint", "method", "role"), CASES)
+def test_access(app, client, world, endpoint, method, role):
+    rules = rules_for(app, endpoint)
+    assert rules, f"ACCESS lists {endpoint}, which is not a route any more: remove it from tests/test_access.py"
+    expected = ACCESS[endpoint][method][role]
+    log_in_as(client, world, role)
+    for rule in rules:
+        path = build_path(rule, url_values(world, role))
+        response = send(client, method, path)
+        check_answer(response, expected, path, f"{method} {path} as {role}")
+
+
+@pytest.mark.parametrize("path", ["/manage/", "/manage/events/new", "/account", "/account/password"])
+def test_anonymous_is_sent_to_login_with_a_message(client, db, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert urlsplit(response.location).path == "/login"
+    page = client.get(response.location)
+    assert page.status_code == 200
+    assert 'class="alert alert-warning' in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/events", "/api/v1/events/1"])
+def test_anonymous_api_gets_401_json(client, db, path):
+    response = client.get(path)
+    assert response.status_code == 401
+    assert response.mimetype == "application/json"
+    assert response.get_json()["error"]["code"] == "unauthorized"
+    assert "Location" not in response.headers
+
+
+def test_revoking_someone_elses_token_is_404_and_leaves_it(app, client, world):
+    from accounts.models import ApiToken
+    from extensions import db
+
+    log_in_as(client, world, "organizer")
+    victim = world.tokens["other"]
+    response = send(client, "POST", f"/account/tokens/{victim.id}/revoke")
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(ApiToken, victim.id).revoked_at is None
+
+
+def test_event_limited_staff_sees_nothing_of_other_events_in_the_same_organization(client, world, factory):
+    """Check-in staff for event A only: another event of org A is as unknown to them as one of org B."""
+    other_event = factory.event(world.org_a, title="甲协会另一场沙龙", kind="salon", status="published")
+    log_in_as(client, world, "staff")
+    assert client.get(f"/manage/events/{other_event.id}").status_code == 404
+    assert client.get(f"/api/v1/events/{other_event.id}").status_code == 404
+    assert "甲协会另一场沙龙" not in client.get("/manage/").get_data(as_text=True)
+    assert client.get(f"/manage/events/{world.event_a.id}").status_code == 200
+
+
+def test_admin_of_an_association_manages_its_branches_events(client, world, factory):
+    branch_event = factory.event(world.branch_a, title="青年专委会技术沙龙", kind="salon")
+    log_in_as(client, world, "admin")
+    assert client.get(f"/manage/events/{branch_event.id}/edit").status_code == 200
+    log_in_as(client, world, "organizer")  # organizer of the parent only: no role in the branch
+    assert client.get(f"/manage/events/{branch_event.id}").status_code == 404
