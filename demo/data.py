@@ -15,6 +15,7 @@ from accounts.services import add_membership, create_user, find_user_by_login
 from core.timezones import local_to_utc
 from events import services as event_services
 from events.models import Event, EventKind, EventState, HostRole
+from demo.people import people, units
 from extensions import db
 
 DEMO_PASSWORD = "saihui-demo-2026"
@@ -106,7 +107,7 @@ def load_demo(now: datetime) -> list[DemoUser]:
     users = {spec.login: ensure_user(spec, organizations) for spec in DEMO_USERS}
     organizer = users["organizer@demo.saihui"]
 
-    ensure_event(
+    forum = ensure_event(
         association, organizer, now=now,
         title="2026海峡两岸信息化论坛", kind=EventKind.FORUM,
         starts="2026-12-12 08:30", ends="2026-12-12 17:30", venue="厦门国际会议中心 三楼报告厅",
@@ -123,7 +124,7 @@ def load_demo(now: datetime) -> list[DemoUser]:
             ("分论坛二：两岸信息产业合作", "2026-12-12 14:00", "2026-12-12 17:30", "二楼B厅", 160),
         ],
     )
-    ensure_event(
+    contest = ensure_event(
         association, organizer, now=now,
         title="2026年云计算、小程序行业技能大赛", kind=EventKind.COMPETITION,
         starts="2026-12-19 08:00", ends="2026-12-20 18:00", venue="厦门城市职业学院 实训楼",
@@ -137,6 +138,8 @@ def load_demo(now: datetime) -> list[DemoUser]:
             ("小程序赛项", "2026-12-20 09:00", "2026-12-20 17:00", "实训楼401–405", None),
         ],
     )
+    ensure_forum_signups(forum, now=now)
+    ensure_competition_teams(contest, actor=organizer, now=now)
     topics = ["大模型应用落地", "数据安全合规", "低代码开发", "云原生架构", "物联网平台", "数字孪生",
               "开源治理", "信创适配", "智能客服", "网络安全攻防", "元宇宙与文旅"]
     for month, topic in enumerate(topics, start=1):
@@ -156,3 +159,58 @@ def load_demo(now: datetime) -> list[DemoUser]:
         hosts={HostRole.HOST: [OTHER_ASSOCIATION]},
     )
     return DEMO_USERS
+
+
+FORUM_ATTENDEES = 316
+
+
+def ensure_forum_signups(event: Event, *, now: datetime) -> None:
+    """316 approved attendees of the forum, each choosing the main forum and one afternoon session."""
+    from registration.models import Registration
+    from registration.services import SignupData, get_settings, register_participant
+
+    if db.session.scalar(sa.select(sa.func.count(Registration.id)).where(Registration.event_id == event.id)):
+        return
+    settings = get_settings(event)
+    settings.allow_session_choice = True
+    db.session.add(settings)
+    unit_names = units()
+    main, first, second = event.sessions[0], event.sessions[1], event.sessions[2]
+    for i, (name, phone) in enumerate(people(FORUM_ATTENDEES, seed=316)):
+        register_participant(
+            event,
+            SignupData(name=name, phone=phone, unit=unit_names[i % len(unit_names)],
+                       session_ids=[main.id, (first if i % 2 else second).id]),
+            now=event.registration_opens_at or now, ignore_window=True,
+        )
+
+
+def ensure_competition_teams(event: Event, *, actor: User, now: datetime) -> None:
+    """20 school teams (10 中职组, 10 高职组) and 5 company teams (企业组); most approved, a few pending."""
+    from registration.models import MemberRole, Registration, RegistrationKind, RegistrationState
+    from registration.services import MemberData, SignupData, approve_registration, register_participant, save_settings
+
+    if db.session.scalar(sa.select(sa.func.count(Registration.id)).where(Registration.event_id == event.id)):
+        return
+    save_settings(event, kind=RegistrationKind.TEAM, team_min_members=2, team_max_members=3, team_max_coaches=2,
+                  groups=["中职组", "高职组", "企业组"], ask_id_number=False, ask_email=False, ask_job_title=False,
+                  allow_session_choice=False, actor=actor, now=now)
+    schools = [u for u in units() if u.endswith(("学院", "学校", "大学", "中学"))] or units()
+    companies = [u for u in units() if u.endswith(("公司", "集团"))] or units()
+    crowd = people(25 * 4, seed=25)
+    plan = [("中职组", schools[i % len(schools)]) for i in range(10)] + \
+           [("高职组", schools[(i + 5) % len(schools)]) for i in range(10)] + \
+           [("企业组", companies[i % len(companies)]) for i in range(5)]
+    for i, (group, unit) in enumerate(plan):
+        leader, member, member2, coach = crowd[i * 4: i * 4 + 4]
+        registration, _key = register_participant(
+            event,
+            SignupData(name=leader[0], phone=leader[1], unit=unit, group_name=group,
+                       team_name=f"{unit.replace('有限公司', '').replace('股份', '')}{'一队' if i % 2 == 0 else '二队'}",
+                       members=[MemberData(MemberRole.MEMBER, member[0], member[1]),
+                                MemberData(MemberRole.MEMBER, member2[0], member2[1]),
+                                MemberData(MemberRole.COACH, coach[0], coach[1])]),
+            now=event.registration_opens_at or now, ignore_window=True,
+        )
+        if i < 22 and registration.status == RegistrationState.PENDING:
+            approve_registration(registration, now=now, actor=actor)

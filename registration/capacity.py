@@ -43,6 +43,18 @@ def release_session_seat(session_id: int) -> None:
     _release(EventSession, session_id)
 
 
+def take_option_seat(counter_id: int) -> bool:
+    from registration.models import OptionCounter
+
+    return _take(OptionCounter, counter_id)
+
+
+def release_option_seat(counter_id: int) -> None:
+    from registration.models import OptionCounter
+
+    _release(OptionCounter, counter_id)
+
+
 def seats_left(capacity: int | None, taken: int) -> int | None:
     """None for no limit."""
     if capacity is None:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from registration.identity import parse_email, parse_id_document, parse_phone
@@ -120,3 +120,31 @@ class SignupForm(FlaskForm):
 class RejectForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Give a reason for the rejection.")), Length(max=2000)],
                            render_kw={"rows": 2})
+
+
+class RegistrationSettingsForm(FlaskForm):
+    kind = SelectField(_l("Who signs up"), choices=[("individual", _l("Individuals")), ("team", _l("Teams (leader, members, coaches)"))])
+    team_min_members = IntegerField(_l("Smallest team"), default=1,
+                                    validators=[NumberRange(min=1, max=50, message=_l("Enter a number from 1 to 50."))])
+    team_max_members = IntegerField(_l("Largest team"), default=5,
+                                    validators=[NumberRange(min=1, max=50, message=_l("Enter a number from 1 to 50."))])
+    team_max_coaches = IntegerField(_l("Coaches per team at most"), default=2,
+                                    validators=[NumberRange(min=0, max=10, message=_l("Enter a number from 0 to 10."))])
+    groups = TextAreaField(_l("Groups (组别)"), description=_l("One per line, e.g. 中职组, 高职组, 企业组. Leave empty for no groups."),
+                           validators=[Optional(), Length(max=2000)], render_kw={"rows": 3})
+    ask_id_number = BooleanField(_l("Ask for an ID document number"))
+    ask_email = BooleanField(_l("Ask for an e-mail address"))
+    ask_job_title = BooleanField(_l("Ask for the job title"))
+    allow_session_choice = BooleanField(_l("Participants choose sessions (each session's capacity applies)"))
+
+    def validate_team_max_members(self, field):
+        if self.team_min_members.data and field.data is not None and field.data < self.team_min_members.data:
+            raise ValidationError(_l("The largest team cannot be smaller than the smallest."))
+
+    def group_list(self) -> list[str]:
+        seen: list[str] = []
+        for line in (self.groups.data or "").replace("、", "\n").replace(",", "\n").replace("，", "\n").splitlines():
+            name = line.strip()[:60]
+            if name and name not in seen:
+                seen.append(name)
+        return seen[:30]

@@ -154,3 +154,48 @@ class RegistrationChange(db.Model):
     details: Mapped[dict] = mapped_column(sa.JSON, default=dict)
 
     registration: Mapped[Registration] = relationship(back_populates="history")
+
+
+class RegistrationField(db.Model):
+    """A custom question on an event's sign-up form (the form builder). Name, phone and unit are always asked."""
+
+    __tablename__ = "registration_fields"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(sa.String(40))
+    kind: Mapped[str] = mapped_column(sa.String(20))  # registration.fields.FieldKind value
+    label: Mapped[str] = mapped_column(sa.String(200))
+    help_text: Mapped[str] = mapped_column(sa.String(500), default="")
+    required: Mapped[bool] = mapped_column(default=False)
+    personal: Mapped[bool] = mapped_column(default=False)
+    # [{"value": "...", "label": "...", "capacity": 30 | null}, ...] for choice fields
+    options: Mapped[list] = mapped_column(sa.JSON, default=list)
+    condition_key: Mapped[str | None] = mapped_column(sa.String(40))
+    condition_value: Mapped[str | None] = mapped_column(sa.String(100))
+    position: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (sa.UniqueConstraint("event_id", "key"),)
+
+
+class OptionCounter(db.Model):
+    """Seats of one choice option that has its own capacity (e.g. a workshop with 30 seats)."""
+
+    __tablename__ = "option_counters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    field_id: Mapped[int] = mapped_column(sa.ForeignKey("registration_fields.id", ondelete="CASCADE"), index=True)
+    option_value: Mapped[str] = mapped_column(sa.String(100))
+    capacity: Mapped[int | None] = mapped_column()
+    seats_taken: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    __table_args__ = (sa.UniqueConstraint("field_id", "option_value"),)
+
+
+class RegistrationOptionSeat(db.Model):
+    """Which option seats a sign-up holds, so that cancelling releases exactly those."""
+
+    __tablename__ = "registration_option_seats"
+
+    registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registrations.id", ondelete="CASCADE"), primary_key=True)
+    counter_id: Mapped[int] = mapped_column(sa.ForeignKey("option_counters.id", ondelete="CASCADE"), primary_key=True)

@@ -1,25 +1,21 @@
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from core.database import run_write
 from core.types import utcnow
 from events.models import Event
 from events.schedule import RegistrationWindow, registration_window
-from events.views import get_managed_event
 from extensions import db, limiter
 from registration import services
-from registration.forms import PHONE_MESSAGES, RejectForm, SignupForm
+from registration.forms import PHONE_MESSAGES, SignupForm
 from registration.identity import parse_phone
 from registration.models import MemberRole, Registration, RegistrationKind, RegistrationState
 from registration.tickets import qr_png, ticket_token
 
 bp = Blueprint("registration", __name__)
-
-MAX_PAGE = 200
 
 
 def _signup_rate_limit() -> str:
@@ -27,8 +23,11 @@ def _signup_rate_limit() -> str:
 
 
 def _public_event(event_id: int) -> Event:
+    """A published event; its organizers may also open the form of a draft, to preview it."""
+    from accounts.permissions import can_manage_event
+
     event = db.session.get(Event, event_id)
-    if event is None or not event.is_public:
+    if event is None or not (event.is_public or can_manage_event(current_user, event)):
         abort(404)
     return event
 
@@ -62,6 +61,28 @@ def _read_team(settings) -> tuple[list[services.MemberData], list[str]]:
     return members, errors
 
 
+def _custom_answers(event: Event):
+    """The custom questions' answers from the posted form, checked (registration.fields.validate_answers)."""
+    from registration.fields import validate_answers
+
+    raw = {}
+    for f in services.list_fields(event.id):
+        name = f"f_{f.key}"
+        raw[f.key] = request.form.getlist(name) if f.kind == "multi_choice" else request.form.get(name, "")[:5000]
+    result = validate_answers(services.list_field_specs(event), raw)
+    g.custom_errors = {key: services.answer_message(code) for key, code in result.errors.items()}
+    return result
+
+
+def _custom_context(event: Event, values: dict | None = None) -> dict:
+    return {
+        "custom_fields": services.list_fields(event.id),
+        "custom_errors": getattr(g, "custom_errors", {}),
+        "custom_values": values or {},
+        "option_seats": services.option_seats(event.id),
+    }
+
+
 @bp.route("/e/<int:event_id>/register", methods=["GET", "POST"])
 @limiter.limit(_signup_rate_limit, methods=["POST"])
 def signup(event_id: int):
@@ -77,7 +98,8 @@ def signup(event_id: int):
         members, team_errors = _read_team(settings) if settings.kind == RegistrationKind.TEAM else ([], [])
         if form.website.data:  # the honeypot: a person never sees this field
             abort(400)
-        if form.validate_on_submit() and not team_errors:
+        custom = _custom_answers(event)
+        if form.validate_on_submit() and not team_errors and not custom.errors:
             data = services.SignupData(
                 name=form.name.data, phone=form.phone.data, unit=form.unit.data,
                 email=getattr(form, "email", None) and form.email.data,
@@ -88,7 +110,7 @@ def signup(event_id: int):
                 team_name=getattr(form, "team_name", None) and form.team_name.data,
                 members=members,
                 session_ids=list(getattr(form, "sessions", None) and form.sessions.data or []),
-                answers={"note": form.note.data} if form.note.data else {},
+                answers={**custom.answers, **({"note": form.note.data} if form.note.data else {})},
             )
 
             def work():
@@ -103,6 +125,8 @@ def signup(event_id: int):
                 db.session.rollback()
                 if error.code in ("not_open", "not_open_yet", "closed"):
                     return render_template("registration/closed.html", event=event, window=window), 409
+                if error.field and error.field.startswith("f_"):
+                    g.custom_errors = {**getattr(g, "custom_errors", {}), error.field[2:]: error.message}
                 target = getattr(form, error.field, None) if error.field in ("phone", "group_name", "team_name", "sessions") else None
                 if target is not None:
                     target.errors = list(target.errors) + [error.message]
@@ -120,6 +144,7 @@ def signup(event_id: int):
     return render_template(
         "registration/signup.html", event=event, form=form, settings=settings, rows=_team_rows(settings),
         team_errors=team_errors, seats_left=None if event.capacity is None else max(event.capacity - event.seats_taken, 0),
+        **_custom_context(event),
     ), status
 
 
@@ -175,92 +200,7 @@ def cancel(key: str):
     return redirect(url_for("registration.manage", key=key))
 
 
-# ---------------------------------------------------------------- organizer pages
 
 
-@bp.route("/manage/events/<int:event_id>/registrations")
-@login_required
-def organizer_list(event_id: int):
-    event = get_managed_event(event_id)
-    status = request.args.get("status", "")
-    q = (request.args.get("q") or "").strip()[:100]
-    query = sa.select(Registration).where(Registration.event_id == event.id)
-    if status in {s.value for s in RegistrationState}:
-        query = query.where(Registration.status == RegistrationState(status))
-    if q:
-        like = f"%{q}%"
-        query = query.where(sa.or_(Registration.name.ilike(like), Registration.contact_name.ilike(like),
-                                   Registration.unit.ilike(like), Registration.phone.like(f"%{q}")))
-    registrations = list(db.session.scalars(query.order_by(Registration.id).limit(MAX_PAGE)))
-    return render_template(
-        "registration/list.html", event=event, registrations=registrations, counts=services.count_by_status(event.id),
-        status=status, q=q, reject_form=RejectForm(), limit=MAX_PAGE,
-    )
-
-
-def _managed_registration(event_id: int, registration_id: int) -> Registration:
-    event = get_managed_event(event_id)
-    registration = db.session.get(Registration, registration_id)
-    if registration is None or registration.event_id != event.id:
-        abort(404)
-    return registration
-
-
-@bp.route("/manage/events/<int:event_id>/registrations/<int:registration_id>")
-@login_required
-def organizer_detail(event_id: int, registration_id: int):
-    registration = _managed_registration(event_id, registration_id)
-    return render_template("registration/detail.html", registration=registration, event=registration.event,
-                           reject_form=RejectForm(), position=services.waitlist_position(registration))
-
-
-@bp.route("/manage/events/<int:event_id>/registrations/<int:registration_id>/approve", methods=["POST"])
-@login_required
-def approve(event_id: int, registration_id: int):
-    registration = _managed_registration(event_id, registration_id)  # CSRF is checked for every POST
-
-    def work():
-        services.approve_registration(db.session.get(Registration, registration.id), now=utcnow(), actor=current_user)
-        db.session.commit()
-
-    try:
-        run_write(db.session, work)
-    except services.RegistrationError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(_("Approved."), "success")
-    return redirect(request.referrer if _same_site(request.referrer) else url_for("registration.organizer_list", event_id=event_id))
-
-
-@bp.route("/manage/events/<int:event_id>/registrations/<int:registration_id>/reject", methods=["POST"])
-@login_required
-def reject(event_id: int, registration_id: int):
-    registration = _managed_registration(event_id, registration_id)
-    form = RejectForm()
-    if not form.validate_on_submit():
-        flash(form.reason.errors[0] if form.reason.errors else _("Give a reason for the rejection."), "error")
-        return redirect(url_for("registration.organizer_detail", event_id=event_id, registration_id=registration_id))
-
-    def work():
-        services.reject_registration(db.session.get(Registration, registration.id), reason=form.reason.data,
-                                     now=utcnow(), actor=current_user)
-        db.session.commit()
-
-    try:
-        run_write(db.session, work)
-    except services.RegistrationError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(_("Rejected; the participant can see the reason."), "success")
-    return redirect(url_for("registration.organizer_detail", event_id=event_id, registration_id=registration_id))
-
-
-def _same_site(url: str | None) -> bool:
-    from urllib.parse import urlsplit
-
-    if not url:
-        return False
-    parts = urlsplit(url)
-    return parts.netloc == request.host and parts.path.startswith("/manage/")
+# Organizer pages register their routes on the same blueprint.
+from registration import field_views, organizer_views  # noqa: E402,F401

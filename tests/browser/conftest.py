@@ -59,7 +59,7 @@ def pytest_collection_modifyitems(items):
 # ------------------------------------------------------------------ the browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # closed after the last browser test, not at the end of the whole run
 def chromium():
     if not CHROMIUM.exists():
         message = f"Chromium not found at {CHROMIUM}: install it with `apt-get install -y chromium fonts-noto-cjk`."
@@ -88,7 +88,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def _server(app):
     from werkzeug.serving import make_server
 

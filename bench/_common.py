@@ -1,0 +1,213 @@
+"""What every benchmark needs: a fresh PostgreSQL database, the app served by gunicorn, a lean browser-like HTTP
+client, percentiles and the final ``BENCH`` line.
+
+Benchmarks run from the repository root with the project's interpreter (``.venv/bin/python bench/<name>.py``);
+importing this module puts the repository root on ``sys.path`` so that ``python bench/<name>.py`` works too.
+"""
+from __future__ import annotations
+
+import http.client
+import math
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+# The local PostgreSQL server; a benchmark drops and recreates its own database there.
+PG_SERVER_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
+
+
+# ------------------------------------------------------------------ the database
+
+
+def database_url(name: str) -> str:
+    return f"{PG_SERVER_URL.rstrip('/')}/{name}"
+
+
+def _admin_connection():
+    import psycopg
+
+    return psycopg.connect(database_url("postgres"), autocommit=True)
+
+
+def recreate_database(name: str) -> str:
+    """Drop the database ``name`` (closing its connections) and create it empty; return its URL."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise ValueError(f"not a plain database name: {name!r}")
+    with _admin_connection() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return database_url(name)
+
+
+def drop_database(name: str) -> None:
+    with _admin_connection() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def server_environment(db_url: str, **extra: str) -> dict[str, str]:
+    """Environment of a production-like app on ``db_url``: random secret, plain-HTTP cookies."""
+    env = dict(os.environ)
+    env.update(
+        SAIHUI_CONFIG="production",
+        SECRET_KEY=secrets.token_urlsafe(48),
+        DATABASE_URL=db_url,
+        SESSION_COOKIE_SECURE="0",  # the benchmark speaks plain HTTP to 127.0.0.1
+        PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+    )
+    env.update(extra)
+    return env
+
+
+def upgrade_database(env: Mapping[str, str]) -> None:
+    """``flask db upgrade`` on the database named by ``env["DATABASE_URL"]``: the real migrations."""
+    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"], cwd=ROOT, env=dict(env),
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+# ------------------------------------------------------------------ the server
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gunicorn:
+    """``gunicorn -w <workers> <wsgi_app>`` on a free local port, stopped on exit of the ``with`` block."""
+
+    def __init__(self, wsgi_app: str, env: Mapping[str, str], *, workers: int = 4, port: int | None = None):
+        self.wsgi_app = wsgi_app
+        self.env = dict(env)
+        self.workers = workers
+        self.port = port or free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Gunicorn:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-b", self.host, "--backlog", "2048",
+             "--log-level", "warning", self.wsgi_app],
+            cwd=ROOT, env=self.env,
+        )
+        self._wait_until_up()
+        return self
+
+    def _wait_until_up(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/")
+                conn.getresponse().read()
+                conn.close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not answer on {self.host} within {timeout:.0f} s")
+
+    def __exit__(self, *exc_info) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)  # graceful: the arbiter stops its workers
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+# ------------------------------------------------------------------ the client
+
+
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+class Browser:
+    """One participant's browser, kept lean so that the client takes little of the machine's CPU: a cookie jar, the
+    CSRF token of the last form it opened, redirects not followed (a sign-up answers 302 to the manage page)."""
+
+    def __init__(self, host: str, timeout: float = 60.0):
+        hostname, _sep, port = host.partition(":")
+        self.connection = http.client.HTTPConnection(hostname, int(port or 80), timeout=timeout)
+        self.cookies: dict[str, str] = {}
+        self.csrf_token: str | None = None
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                headers: Mapping[str, str] | None = None) -> tuple[int, http.client.HTTPResponse, bytes]:
+        all_headers = {"Accept-Language": "zh-CN,zh;q=0.9", **(headers or {})}
+        if self.cookies:
+            all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        try:
+            self.connection.request(method, path, body=body, headers=all_headers)
+            response = self.connection.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # The server closed a kept-alive connection between two requests: send once more on a new one.
+            self.connection.close()
+            self.connection.request(method, path, body=body, headers=all_headers)
+            response = self.connection.getresponse()
+        data = response.read()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            jar = SimpleCookie()
+            jar.load(header)
+            for name, morsel in jar.items():
+                self.cookies[name] = morsel.value
+        return response.status, response, data
+
+    def open_form(self, path: str) -> int:
+        """GET a page with a form and keep its CSRF token, as a browser keeps the page."""
+        status, _response, data = self.request("GET", path)
+        match = _CSRF.search(data.decode("utf-8", "replace"))
+        if match:
+            self.csrf_token = match.group(1) or match.group(2)
+        return status
+
+    def post_form(self, path: str, fields: Mapping[str, str] | Iterable[tuple[str, str]]):
+        """POST a form with the kept CSRF token; return (status, response, body)."""
+        items = list(fields.items()) if isinstance(fields, Mapping) else list(fields)
+        body = urlencode([("csrf_token", self.csrf_token or ""), *items]).encode("ascii")
+        return self.request("POST", path, body=body,
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+# ------------------------------------------------------------------ numbers
+
+
+def percentile(values: Iterable[float], p: float) -> float:
+    """The ``p``-th percentile (0-100) by the nearest-rank method: a value that was really observed."""
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def bench_line(name: str, **fields) -> str:
+    """``BENCH <name> key=value ...``: the one line a benchmark ends with, parsed by whoever compares runs."""
+    def fmt(value) -> str:
+        if isinstance(value, float):
+            return f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
+        return str(value)
+
+    return " ".join(["BENCH", name, *(f"{key}={fmt(value)}" for key, value in fields.items())])
