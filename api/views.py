@@ -21,6 +21,8 @@ def protect_cookie_writes():
         return None
     if request.headers.get("Authorization", "").startswith("Bearer "):
         return None
+    if not current_user.is_authenticated:
+        return None  # nothing to forge without a session: login_required answers 401
     csrf.protect()  # raises CSRFError, answered as JSON by core.http
     return None
 
@@ -65,3 +67,6 @@ def get_event(event_id: int):
     ]
     return jsonify({"event": data})
 
+
+# Check-in routes register on this blueprint.
+from api import checkins  # noqa: E402,F401

@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterable, Mapping
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import Self
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,8 +74,11 @@ def server_environment(db_url: str, **extra: str) -> dict[str, str]:
 
 def upgrade_database(env: Mapping[str, str]) -> None:
     """``flask db upgrade`` on the database named by ``env["DATABASE_URL"]``: the real migrations."""
-    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"], cwd=ROOT, env=dict(env),
-                   check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"], cwd=ROOT, env=dict(env),
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise RuntimeError("flask db upgrade failed")
 
 
 # ------------------------------------------------------------------ the server
@@ -100,7 +104,7 @@ class Gunicorn:
     def host(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def __enter__(self) -> Gunicorn:
+    def __enter__(self) -> Self:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-b", self.host, "--backlog", "2048",
              "--log-level", "warning", self.wsgi_app],
@@ -108,6 +112,9 @@ class Gunicorn:
         )
         self._wait_until_up()
         return self
+
+    def worker_pids(self) -> list[int]:
+        return child_pids(self.process.pid) if self.process is not None else []
 
     def _wait_until_up(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -189,6 +196,61 @@ class Browser:
 
     def close(self) -> None:
         self.connection.close()
+
+
+# ------------------------------------------------------------------ CPU accounting (Linux /proc)
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pids: Iterable[int]) -> dict[int, float]:
+    """User + system CPU seconds used so far by each process still alive (read from /proc)."""
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+    return used
+
+
+def child_pids(pid: int) -> list[int]:
+    """The direct children of ``pid`` (gunicorn's workers)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def postgres_backend_pids(database: str) -> list[int]:
+    """Server processes of the connections to ``database`` (local server only)."""
+    with _admin_connection() as conn:
+        return [row[0] for row in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (database,))]
+
+
+class CpuMeter:
+    """CPU used between ``start()`` and ``stop()`` by a set of processes found at each call (a process that
+    appeared in between counts from zero)."""
+
+    def __init__(self, find_pids):
+        self.find_pids = find_pids
+        self.before: dict[int, float] = {}
+        self.seconds = 0.0
+
+    def start(self) -> None:
+        self.before = cpu_seconds(self.find_pids())
+
+    def stop(self) -> float:
+        after = cpu_seconds(set(self.find_pids()) | set(self.before))
+        self.seconds = sum(max(used - self.before.get(pid, 0.0), 0.0) for pid, used in after.items())
+        return self.seconds
 
 
 # ------------------------------------------------------------------ numbers

@@ -30,6 +30,7 @@ Goals (issue 3): rate >= 150 sign-ups/s, ratio >= 0.3, p99 < 300 ms, oversold = 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 import time
@@ -40,11 +41,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/registration_burst.py` works too
 
-from bench._common import (  # noqa: E402
+from bench._common import (
     Browser,
+    CpuMeter,
     Gunicorn,
     bench_line,
     percentile,
+    postgres_backend_pids,
     recreate_database,
     server_environment,
     upgrade_database,
@@ -57,8 +60,13 @@ UNIT = "厦门城市职业学院"
 @dataclass
 class Phase:
     name: str
+    path: str
+    phone_prefix: str
     started: float = 0.0
     finished: float = 0.0
+    client_cpu: float = 0.0  # CPU seconds used during the phase by this process (all participants),
+    server_cpu: float = 0.0  # by the gunicorn workers,
+    postgres_cpu: float = 0.0  # and by the PostgreSQL server processes of the benchmark's database
     latencies_ms: list[float] = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
@@ -79,8 +87,6 @@ class Phase:
 def set_up(env: dict, capacity: int) -> tuple[int, int]:
     """The organization, organizer and events, made through the services as the app makes them.
     Returns (event id, warm-up event id)."""
-    import os
-
     os.environ.update(env)  # read by config when it is first imported, just below
     from accounts.models import MembershipRole, Organization
     from accounts.services import add_membership, create_user
@@ -149,6 +155,8 @@ def check_database(env: dict, event_id: int, capacity: int, signed_up: int) -> t
 
 
 def run(args) -> int:
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"machine: {os.cpu_count()} cores, load average {load} before the run (other work skews the numbers)")
     print(f"creating database {DATABASE} …", flush=True)
     db_url = recreate_database(DATABASE)
     env = server_environment(db_url, SIGNUP_RATE_LIMIT="1000000 per minute")
@@ -156,33 +164,30 @@ def run(args) -> int:
     event_id, warmup_id = set_up(env, args.capacity)
     signup_path, warmup_path, baseline_path = f"/e/{event_id}/register", f"/e/{warmup_id}/register", "/_bench/baseline"
 
-    phases = {"baseline": Phase("baseline"), "signup": Phase("signup")}
-    lock = threading.Lock()
+    phases = [Phase("baseline", baseline_path, "138"), Phase("signup", signup_path, "139")]
     n = args.participants
-
-    def release(phase: Phase):
-        return lambda: setattr(phase, "started", time.perf_counter())
-
-    gates = {name: threading.Barrier(n, action=release(phase)) for name, phase in phases.items()}
-    ready = threading.Barrier(n + 1)
+    lock = threading.Lock()
+    # Participants and this thread meet at each gate: before the warm-up ends, and at the start and end of each
+    # phase, so that this thread reads the clocks and CPU counters exactly at the phase boundaries.
+    gates = threading.Barrier(n + 1, timeout=600)
+    setup_failures: list[str] = []
 
     def form(participant: int, prefix: str, k: int) -> dict[str, str]:
         return {"name": f"参会者{participant:02d}{k:03d}", "phone": f"{prefix}{participant:02d}{k:06d}", "unit": UNIT,
                 "note": "", "website": ""}
 
-    def measure(browser: Browser, phase: Phase, path: str, participant: int, prefix: str) -> None:
-        gates[phase.name].wait()
+    def measure(browser: Browser, phase: Phase, participant: int) -> None:
         latencies, statuses, problems = [], Counter(), []
         for k in range(args.posts):
             start = time.perf_counter()
             try:
-                status, response, body = browser.post_form(path, form(participant, prefix, k))
+                status, _response, body = browser.post_form(phase.path, form(participant, phase.phone_prefix, k))
             except OSError as error:
-                status, body = f"{type(error).__name__}", b""
+                status, body = type(error).__name__, b""
             latencies.append((time.perf_counter() - start) * 1000)
             statuses[status] += 1
             if status != 302 and len(problems) < 3:
-                problems.append(f"{path} -> {status}: {body[:300]!r}")
+                problems.append(f"{phase.path} -> {status}: {body[:300]!r}")
         with lock:
             phase.latencies_ms += latencies
             phase.statuses.update(statuses)
@@ -194,15 +199,23 @@ def run(args) -> int:
         try:
             status = browser.open_form(signup_path)
             if status != 200 or not browser.csrf_token:
-                raise RuntimeError(f"participant {i}: the sign-up form answered {status} without a CSRF token")
+                raise RuntimeError(f"the sign-up form answered {status} without a CSRF token")
             for k in range(2):  # warm-up, not measured: worker imports, template and query caches, pool
                 browser.post_form(warmup_path, form(i, "137", k))
                 browser.post_form(baseline_path, form(i, "138", 900_000 + k))
+        except Exception as error:  # noqa: BLE001 - reported, and the run is stopped
+            with lock:
+                setup_failures.append(f"participant {i}: {error}")
+        try:
+            gates.wait()  # warm-up done
+            for phase in phases:
+                gates.wait()  # start
+                measure(browser, phase, i)
+                gates.wait()  # end
+        except threading.BrokenBarrierError:
+            pass
         finally:
-            ready.wait()
-        measure(browser, phases["baseline"], baseline_path, i, "138")
-        measure(browser, phases["signup"], signup_path, i, "139")
-        browser.close()
+            browser.close()
 
     print(f"gunicorn -w {args.workers} bench.wsgi:app; {n} participants x {args.posts} posts per phase; "
           f"event capacity {args.capacity} …", flush=True)
@@ -210,16 +223,33 @@ def run(args) -> int:
         threads = [threading.Thread(target=participant, args=(i,), daemon=True) for i in range(n)]
         for t in threads:
             t.start()
-        ready.wait()
+        gates.wait()
+        if setup_failures:
+            gates.abort()
+            print("\n".join(setup_failures[:5]), file=sys.stderr)
+            return 2
+        meters = {"server": CpuMeter(server.worker_pids), "postgres": CpuMeter(lambda: postgres_backend_pids(DATABASE))}
+        for phase in phases:
+            for meter in meters.values():
+                meter.start()
+            client_cpu = time.process_time()
+            phase.started = time.perf_counter()
+            gates.wait()  # start
+            gates.wait()  # end
+            phase.client_cpu = time.process_time() - client_cpu
+            phase.server_cpu, phase.postgres_cpu = (meter.stop() for meter in meters.values())
         for t in threads:
             t.join()
 
-    baseline, signup = phases["baseline"], phases["signup"]
+    baseline, signup = phases
     oversold, problems, counts = check_database(env, event_id, args.capacity, signup.completed)
-    for phase in (baseline, signup):
-        print(f"{phase.name}: {sum(phase.statuses.values())} posts in {phase.finished - phase.started:.1f} s, "
-              f"{phase.rate:.1f}/s, answers {dict(phase.statuses)}, p50 {percentile(phase.latencies_ms, 50):.1f} ms, "
+    for phase in phases:
+        posts = max(sum(phase.statuses.values()), 1)
+        print(f"{phase.name}: {posts} posts in {phase.finished - phase.started:.1f} s, {phase.rate:.1f}/s, "
+              f"answers {dict(phase.statuses)}, p50 {percentile(phase.latencies_ms, 50):.1f} ms, "
               f"p99 {percentile(phase.latencies_ms, 99):.1f} ms, max {max(phase.latencies_ms):.1f} ms")
+        print(f"  CPU per post: gunicorn workers {phase.server_cpu / posts * 1000:.2f} ms, "
+              f"PostgreSQL {phase.postgres_cpu / posts * 1000:.2f} ms, client {phase.client_cpu / posts * 1000:.2f} ms")
         for problem in phase.problems[:5]:
             print(f"  error: {problem}")
     print(f"database: {counts}; capacity {args.capacity}")

@@ -27,6 +27,17 @@ def format_local(value: datetime | None, tz_name: str, fmt: str = "medium") -> s
     return format_datetime(local, patterns.get(fmt, fmt))
 
 
+def timezone_label(tz_name: str) -> str:
+    """北京时间 reads better than Asia/Shanghai; other zones keep their name."""
+    labels = {
+        "Asia/Shanghai": _("Beijing time"),
+        "Asia/Hong_Kong": _("Hong Kong time"),
+        "Asia/Macau": _("Macau time"),
+        "Asia/Taipei": _("Taipei time"),
+    }
+    return labels.get(tz_name, tz_name)
+
+
 def role_names() -> dict[str, str]:
     return {
         "admin": _("Organization admin"),
@@ -54,6 +65,7 @@ def state_names() -> dict[str, str]:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = format_local
+    app.jinja_env.filters["tz_label"] = timezone_label
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.filters["mask_id"] = mask_id_number
 

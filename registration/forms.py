@@ -37,6 +37,7 @@ class PhoneField(StringField):
     def __init__(self, *args, optional: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.optional = optional
+        self.flags.required = not optional
 
     def pre_validate(self, form):
         raw = (self.data or "").strip()
@@ -55,7 +56,7 @@ def id_kind_choices():
 
 
 class SignupForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(required), Length(max=60, message=_l("At most 60 characters."))])
+    name = StringField(_l("Full name"), validators=[DataRequired(required), Length(max=60, message=_l("At most 60 characters."))])
     phone = PhoneField(_l("Mobile phone"), validators=[Length(max=30, message=_l("At most 30 characters."))])
     unit = StringField(_l("Unit (school, company or agency)"), validators=[DataRequired(required), Length(max=200, message=_l("At most 200 characters."))])
     email = StringField(_l("E-mail"), validators=[Optional(), Length(max=254, message=_l("At most 254 characters."))])
@@ -148,3 +149,29 @@ class RegistrationSettingsForm(FlaskForm):
             if name and name not in seen:
                 seen.append(name)
         return seen[:30]
+
+
+# ---------------------------------------------------------------- organizer: bulk actions, import
+
+from flask_wtf.file import FileField, FileRequired  # noqa: E402
+from wtforms import HiddenField  # noqa: E402
+
+
+class RegistrationBulkForm(FlaskForm):
+    """Approve, reject or move up several sign-ups at once; the chosen ids come as ``ids`` checkboxes."""
+
+    action = SelectField(_l("Action"), choices=[("approve", _l("Approve")), ("reject", _l("Reject")),
+                                                ("promote", _l("Move up from the waiting list"))])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000, message=_l("At most 2000 characters."))],
+                           render_kw={"rows": 1})
+
+
+class RegistrationImportForm(FlaskForm):
+    # The type is checked by registration.spreadsheets.read_table, which also explains what to do with an old .xls.
+    file = FileField(_l("Spreadsheet (.xlsx or .csv)"), validators=[FileRequired(_l("Choose a file."))])
+
+
+class RegistrationImportConfirmForm(FlaskForm):
+    token = HiddenField(validators=[DataRequired(), Length(max=64)])
+    mode = SelectField(_l("Import"), choices=[("valid", _l("Import all valid rows")),
+                                              ("all", _l("Import only if every row is valid"))])

@@ -6,18 +6,25 @@ Pure functions. Each ``parse_*`` returns the normalized value or raises ``ValueE
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from core.masking import mask_id_number, mask_phone  # noqa: F401  (re-exported)
 
 _SPACES = re.compile(r"[\s\-()（）]+")
 
+
+def _compact(raw: str) -> str:
+    """NFKC (full-width digits and letters, typed with a Chinese input method, become ASCII), no spaces or dashes."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", (raw or "").strip()))
+
+
 # Mainland mobile: 1[3-9]x xxxx xxxx. Hong Kong +852 (8 digits), Macau +853 (8), Taiwan +886 (9, mobile 9xxxxxxxx).
-_MAINLAND = re.compile(r"^1[3-9]\d{9}$")
+_MAINLAND = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
 _REGIONS = {
-    "852": re.compile(r"^[2-9]\d{7}$"),
-    "853": re.compile(r"^[2-8]\d{7}$"),
-    "886": re.compile(r"^9\d{8}$"),
+    "852": re.compile(r"^[2-9]\d{7}$", re.ASCII),
+    "853": re.compile(r"^[2-8]\d{7}$", re.ASCII),
+    "886": re.compile(r"^9\d{8}$", re.ASCII),
 }
 
 
@@ -33,7 +40,7 @@ def parse_phone(raw: str) -> str:
     >>> parse_phone("+886 0912 345 678")
     '+886912345678'
     """
-    text = _SPACES.sub("", (raw or "").strip()).replace("＋", "+")
+    text = _compact(raw)
     if not text:
         raise ValueError("phone_required")
     if text.startswith("00"):
@@ -45,7 +52,7 @@ def parse_phone(raw: str) -> str:
             return text
         raise ValueError("invalid_phone")
     digits = text[1:]
-    if not digits.isdigit() or not 7 <= len(digits) <= 15:
+    if not (digits.isascii() and digits.isdigit()) or not 7 <= len(digits) <= 15:
         raise ValueError("invalid_phone")
     for code, pattern in _REGIONS.items():
         if digits.startswith(code):
@@ -74,10 +81,10 @@ def parse_resident_id(raw: str) -> str:
     >>> parse_resident_id("11010519491231002x")
     '11010519491231002X'
     """
-    text = _SPACES.sub("", (raw or "").strip()).upper()
+    text = _compact(raw).upper()
     if not text:
         raise ValueError("id_required")
-    if not re.fullmatch(r"\d{17}[\dX]", text):
+    if not re.fullmatch(r"\d{17}[\dX]", text, re.ASCII):
         raise ValueError("id_format")
     try:
         born = date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
@@ -91,7 +98,7 @@ def parse_resident_id(raw: str) -> str:
 
 
 def parse_passport(raw: str) -> str:
-    text = _SPACES.sub("", (raw or "").strip()).upper()
+    text = _compact(raw).upper()
     if not re.fullmatch(r"[A-Z0-9]{5,20}", text):
         raise ValueError("passport_format")
     return text
@@ -99,8 +106,8 @@ def parse_passport(raw: str) -> str:
 
 def parse_taiwan_permit(raw: str) -> str:
     """台湾居民来往大陆通行证 (Mainland Travel Permit for Taiwan residents): 8 digits (older: 10 with letters)."""
-    text = _SPACES.sub("", (raw or "").strip()).upper()
-    if not re.fullmatch(r"\d{8}|[A-Z0-9]{10}", text):
+    text = _compact(raw).upper()
+    if not re.fullmatch(r"\d{8}|[A-Z0-9]{10}", text, re.ASCII):
         raise ValueError("permit_format")
     return text
 

@@ -6,6 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from accounts.models import User
 from core.types import UTCDateTime, enum_column, utcnow
 from events.models import Event
 from extensions import db
@@ -199,3 +200,81 @@ class RegistrationOptionSeat(db.Model):
 
     registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registrations.id", ondelete="CASCADE"), primary_key=True)
     counter_id: Mapped[int] = mapped_column(sa.ForeignKey("option_counters.id", ondelete="CASCADE"), primary_key=True)
+
+
+# ---------------------------------------------------------------- check-in (签到)
+
+
+class CheckInSource(str, enum.Enum):
+    SCAN = "scan"  # a ticket's QR code scanned at the door
+    MANUAL = "manual"  # found by name or phone on the staff's list
+    WALK_IN = "walk_in"  # signed up at the door
+    API = "api"  # another system
+
+
+class CheckIn(db.Model):
+    """An attendee (a sign-up) checked in to the event (session_key 0) or to one of its sessions (分会场).
+
+    Undoing keeps the row (a check-in is never lost) and clears ``active_key``: the unique constraint on
+    (registration_id, active_key) refuses a second active check-in for the same place, and NULLs never collide, so
+    a person can be checked in again after an undo.
+    """
+
+    __tablename__ = "check_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"))  # indexed by ix_check_ins_event_place
+    registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registrations.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int | None] = mapped_column(sa.ForeignKey("event_sessions.id", ondelete="SET NULL"))
+    session_key: Mapped[int] = mapped_column()  # the session's id, or 0 for the event itself
+    active_key: Mapped[int | None] = mapped_column()  # session_key while the check-in stands, NULL once undone
+    checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime())  # when scanned (a queued offline scan: its time)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())  # when the server recorded it
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    source: Mapped[CheckInSource] = mapped_column(enum_column(CheckInSource))
+    nonce: Mapped[str | None] = mapped_column(sa.String(64))
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    undone_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    registration: Mapped[Registration] = relationship()
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+
+    __table_args__ = (
+        sa.UniqueConstraint("registration_id", "active_key"),
+        sa.Index("ix_check_ins_event_place", "event_id", "session_key", "recorded_at"),
+    )
+
+
+class ScanRequest(db.Model):
+    """The answer given to a scanner's request, by its nonce: a retry with the same nonce gets it again."""
+
+    __tablename__ = "scan_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nonce: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    request_hash: Mapped[str] = mapped_column(sa.String(64))  # what was asked: the same nonce must ask the same
+    status_code: Mapped[int] = mapped_column()
+    response: Mapped[dict] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ScanFailure(db.Model):
+    """A scan that did not check anyone in, and why: forged, unknown key, another event's ticket, not approved…"""
+
+    __tablename__ = "scan_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    session_id: Mapped[int | None] = mapped_column(sa.ForeignKey("event_sessions.id", ondelete="SET NULL"))
+    registration_id: Mapped[int | None] = mapped_column(sa.ForeignKey("registrations.id", ondelete="SET NULL"))
+    code: Mapped[str] = mapped_column(sa.String(40))  # the code the scanner was given (invalid_token, …)
+    reason: Mapped[str] = mapped_column(sa.String(40))  # the precise reason (malformed, forged, unknown_key, …)
+    token: Mapped[str] = mapped_column(sa.String(200), default="")  # what was scanned, cut to 200 characters
+    nonce: Mapped[str | None] = mapped_column(sa.String(64))
+    source: Mapped[str] = mapped_column(sa.String(20), default="scan")
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (sa.Index("ix_scan_failures_event_at", "event_id", "at"),)

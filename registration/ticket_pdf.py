@@ -45,14 +45,9 @@ class TicketFontError(RuntimeError):
 class TicketLabels:
     """The words printed on the ticket, in the reader's language."""
 
-    heading: str = "Ticket"
+    heading: str = "Admission ticket"
     time: str = "Time"
     venue: str = "Venue"
-    name: str = "Name"
-    unit: str = "Unit"
-    team: str = "Team"
-    group: str = "Group"
-    members: str = "Members"
     token: str = "Ticket code"
     instructions: str = "Show this code at the entrance."
 
@@ -62,13 +57,10 @@ class TicketContent:
     event_title: str
     when: str
     venue: str
-    holder: str
+    holder: str  # the person, or a team's leader
     token: str
     qr_png: bytes
-    unit: str = ""
-    team: str = ""
-    group: str = ""
-    members: list[str] = field(default_factory=list)
+    details: list[tuple[str, str]] = field(default_factory=list)  # (label, value): unit, team, group, members
     organization: str = ""
     labels: TicketLabels = TicketLabels()
 
@@ -172,19 +164,10 @@ def _render(content: TicketContent, font: str) -> bytes:
     name_style = ParagraphStyle("holder", fontName=font, fontSize=24, leading=30, alignment=TA_CENTER,
                                 wordWrap="CJK", textColor=colors.black)
     y = _draw(pdf, _paragraph(content.holder, name_style), margin + pad, y, text_width)
-    details = ParagraphStyle("details", fontName=font, fontSize=12, leading=17, alignment=TA_CENTER,
-                             wordWrap="CJK", textColor=colors.HexColor("#333333"))
-    lines = []
-    if content.unit:
-        lines.append(f"{labels.unit}：{content.unit}")
-    if content.team:
-        lines.append(f"{labels.team}：{content.team}")
-    if content.group:
-        lines.append(f"{labels.group}：{content.group}")
-    if content.members:
-        lines.append(f"{labels.members}：{'、'.join(content.members)}")
-    for line in lines:
-        y = _draw(pdf, _paragraph(line, details), margin + pad, y - 1 * mm, text_width)
+    detail_style = ParagraphStyle("details", fontName=font, fontSize=12, leading=17, alignment=TA_CENTER,
+                                  wordWrap="CJK", textColor=colors.HexColor("#333333"))
+    for label, value in content.details:
+        y = _draw(pdf, _paragraph(f"{label}：{value}", detail_style), margin + pad, y - 1 * mm, text_width)
 
     card_bottom = min(y - 8 * mm, card_top - 120 * mm)
     pdf.setStrokeColor(BRAND)

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# System packages the browser tests and PDF checks need: Debian's Chromium, a CJK font, poppler.
+# System packages the browser tests and PDF checks need: Debian's Chromium, a CJK font, poppler; and the TrueType
+# CJK font that PDF tickets embed (registration/ticket_pdf.py; reportlab cannot embed Noto CJK's CFF outlines).
 # Installs them with apt-get when missing and we may (root, or passwordless sudo); otherwise says what to install.
 set -uo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+[ -f /usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf ] || need+=(fonts-lxgw-wenkai)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else
-  echo "Browser tests need: ${need[*]} (apt-get install -y ${need[*]}); they will be skipped." >&2
+  echo "Browser tests and PDF tickets need: ${need[*]} (apt-get install -y ${need[*]}); those tests will be skipped." >&2
   exit 0
 fi
 echo "Installing ${need[*]} ..." >&2

@@ -25,8 +25,33 @@ if not os.environ.get("TEST_DATABASE_URL"):
 
 from config import TestingConfig, normalize_database_url  # noqa: E402
 
-DATABASE_URL = normalize_database_url(os.environ["TEST_DATABASE_URL"])
-IS_POSTGRES = DATABASE_URL.startswith("postgresql")
+BASE_DATABASE_URL = normalize_database_url(os.environ["TEST_DATABASE_URL"])
+IS_POSTGRES = BASE_DATABASE_URL.startswith("postgresql")
+
+
+def _private_postgres_database(base_url: str) -> str:
+    """A throwaway database for this pytest run, created next to the given one (so that runs in parallel, or a
+    developer's run beside CI's, never share tables). Dropped again at exit."""
+    import atexit
+
+    url = sa.engine.make_url(base_url)
+    name = f"saihui_test_{os.getpid()}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    atexit.register(drop)
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+DATABASE_URL = _private_postgres_database(BASE_DATABASE_URL) if IS_POSTGRES else BASE_DATABASE_URL
+os.environ["TEST_DATABASE_URL"] = DATABASE_URL
 ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
@@ -66,11 +91,7 @@ def app():
     application = create_app(_Config)
     application.test_client_class = FreshRequestClient
     with application.app_context():
-        if IS_POSTGRES:
-            with db.engine.begin() as conn:
-                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-                conn.execute(sa.text("CREATE SCHEMA public"))
-        else:
+        if not IS_POSTGRES:
             db.drop_all()
         db.create_all()
     yield application

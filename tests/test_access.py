@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -57,6 +58,12 @@ def event_staff(*, manage: int, staff: int, anonymous=LOGIN) -> dict[str, int | 
                   admin=manage)
 
 
+def checkin_staff(code: int) -> dict[str, int | str]:
+    """A check-in route of event A (JSON API): ``code`` for check-in staff, organizers and admins, 403 for a judge
+    (a role in the event, not this one), 404 without any role, 401 for anonymous callers."""
+    return expect(anonymous=401, participant=404, other=404, judge=403, staff=code, organizer=code, admin=code)
+
+
 # Every route; GET always (405 where the route does not take it), plus each write method the route takes.
 # POSTs carry a valid CSRF token and an otherwise empty body (JSON {} under /api).
 ACCESS: dict[str, dict[str, dict[str, int | str]]] = {
@@ -94,14 +101,41 @@ ACCESS: dict[str, dict[str, dict[str, int | str]]] = {
     # key is the secret of the "manage my sign-up" link: whoever holds it may see, print and cancel that sign-up.
     "registration.manage": {"GET": everyone(200)},
     "registration.ticket_png": {"GET": everyone(200)},
+    "registration.ticket_pdf": {"GET": everyone(200)},
+    # Changing a sign-up: an empty form is shown again with its errors.
+    "registration.edit": {"GET": everyone(200), "POST": everyone(422)},
+    # Finding a lost link by phone and name is public (rate-limited); an empty form is shown again with its errors.
+    "registration.find": {"GET": everyone(200), "POST": everyone(422)},
     "registration.cancel": {"GET": everyone(405), "POST": everyone(302)},
     "registration.organizer_list": {"GET": event_staff(manage=200, staff=403)},
     "registration.organizer_detail": {"GET": event_staff(manage=200, staff=403)},
     "registration.approve": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
     "registration.reject": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    # Nothing ticked: back to the list with a message.
+    "registration.bulk_action": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    # The export holds phone and ID numbers: organizers only (each export is logged).
+    "registration.export_registrations": {"GET": event_staff(manage=200, staff=403)},
+    "registration.import_template": {"GET": event_staff(manage=200, staff=403)},
+    # An upload without a file is shown again with its error; a confirmation without a kept upload goes back.
+    "registration.import_registrations": {"GET": event_staff(manage=200, staff=403),
+                                          "POST": event_staff(manage=422, staff=403)},
+    "registration.import_confirm": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    # The sign-up form builder and settings: organizers only; an empty form is shown again with its errors, and
+    # deleting or moving a question goes back to the builder. field_id is a question of event A.
+    "registration.form_builder": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "registration.edit_field": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "registration.delete_field": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "registration.move_field": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "registration.settings": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
     # ---------------------------------------------------------------- JSON API
     "api.list_events": {"GET": signed_in(200, anonymous=401)},
     "api.get_event": {"GET": event_staff(manage=200, staff=200, anonymous=401)},
+    # Check-in at the door: check-in staff, organizers and admins; a judge has a role but not this one. An empty
+    # scan is 422; an undo with nothing to undo is 409.
+    "api.create_checkin": {"GET": everyone(405), "POST": checkin_staff(422)},
+    "api.undo_checkin": {"GET": everyone(405), "POST": checkin_staff(409)},
+    "api.checkin_roster": {"GET": checkin_staff(200)},
+    "api.search_checkin": {"GET": checkin_staff(200)},
 }
 
 
@@ -129,6 +163,8 @@ class World:
     tokens: dict[str, object] = field(default_factory=dict)  # role -> the user's ApiToken
     # event id -> (an approved Registration of that event, the secret key of its manage link)
     registrations: dict[int, tuple[object, str]] = field(default_factory=dict)
+    # event id -> a custom question of that event's sign-up form
+    questions: dict[int, object] = field(default_factory=dict)
 
 
 def make_user(db, login: str, name: str, memberships=()):
@@ -150,6 +186,15 @@ def make_registration(db, event, name: str, phone: str) -> tuple[object, str]:
         event, registration_services.SignupData(name=name, phone=phone, unit="厦门大学"), now=NOW, ignore_window=True
     )
     return registration, key
+
+
+def make_question(db, event, actor):
+    from registration import services as registration_services
+    from registration.fields import FieldKind
+
+    return registration_services.add_field(
+        event, registration_services.FieldData(kind=FieldKind.TEXT, label="所在城市"), actor=actor, now=NOW
+    )
 
 
 def build_world(db, factory) -> World:
@@ -183,11 +228,15 @@ def build_world(db, factory) -> World:
         event_a.id: make_registration(db, event_a, "林一鸣", "13900000001"),
         event_b.id: make_registration(db, event_b, "黄二妹", "13900000002"),
     }
+    questions = {
+        event_a.id: make_question(db, event_a, users["organizer"]),
+        event_b.id: make_question(db, event_b, users["other"]),
+    }
     db.session.commit()
     return World(
         org_a=org_a, branch_a=branch_a, org_b=org_b,
         event_a=event_a, session_a=event_a.sessions[0], event_b=event_b, session_b=event_b.sessions[0],
-        users=users, tokens=tokens, registrations=registrations,
+        users=users, tokens=tokens, registrations=registrations, questions=questions,
     )
 
 
@@ -228,6 +277,8 @@ def url_values(world: World, role: str, event=None) -> dict[str, int]:
         "token_id": world.tokens.get(role, world.tokens["organizer"]).id,
         "registration_id": registration.id,
         "key": key,
+        "field_id": world.questions[event.id].id,
+        "direction": "up",
     }
 
 
@@ -330,6 +381,21 @@ def test_every_endpoint_is_listed(app):
     for stale in sorted(set(ACCESS) - endpoints):
         problems.append(f"ACCESS lists {stale}, which is not a route any more: remove it from tests/test_access.py")
     assert not problems, "\n".join(problems)
+
+
+def test_access_table_has_no_duplicate_rows():
+    """A dict literal keeps the last of two equal keys without a word: a row added twice would hide the first."""
+    import ast
+
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "ACCESS":
+            keys = [k.value for k in node.value.keys if isinstance(k, ast.Constant)]
+            assert len(keys) == len(ACCESS) > 0
+            duplicates = sorted({k for k in keys if keys.count(k) > 1})
+            assert not duplicates, f"ACCESS lists these endpoints twice: {duplicates}"
+            return
+    pytest.fail("ACCESS not found in tests/test_access.py")
 
 
 CASES = [

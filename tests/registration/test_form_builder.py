@@ -21,7 +21,7 @@ def test_organizer_builds_a_form_with_a_conditional_question_and_option_capacity
     base = {"csrf_token": t, "name": "王喆", "phone": "13800138000", "unit": "厦门城市职业学院"}
     r = client.post(f"/e/{ev.id}/register", data=base)
     assert r.status_code == 422  # the required choice is missing
-    assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(Registration.id)).where(Registration.event_id == ev.id)) == 0
     r = client.post(f"/e/{ev.id}/register", data={**base, f"f_{key}": "上午工作坊"})
     assert r.status_code == 422  # conditional required now visible
     r = client.post(f"/e/{ev.id}/register", data={**base, f"f_{key}": "上午工作坊", f"f_{key2}": "不吃辣"})
@@ -30,7 +30,7 @@ def test_organizer_builds_a_form_with_a_conditional_question_and_option_capacity
     assert r.status_code == 409, r.status_code
     r = client.post(f"/e/{ev.id}/register", data={**base, "phone": "13900139000", f"f_{key}": "下午参观", f"f_{key2}": "ignored"})
     assert r.status_code == 302
-    regs = list(db.session.scalars(sa.select(Registration).order_by(Registration.id)))
+    regs = list(db.session.scalars(sa.select(Registration).where(Registration.event_id == ev.id).order_by(Registration.id)))
     assert regs[0].answers == {key: "上午工作坊", key2: "不吃辣"}
     assert regs[1].answers == {key: "下午参观"}
 
