@@ -32,7 +32,7 @@ from registration.models import CheckInSource, MemberRole
 
 MAX_BODY = 16 * 1024  # a scan is a few hundred bytes
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
-NONCE = re.compile(r"[\x21-\x7e]{1,%d}" % checkin.NONCE_MAX)  # printable ASCII, no spaces: a UUID, base64…
+NONCE = re.compile(rf"[\x21-\x7e]{{1,{checkin.NONCE_MAX}}}")  # printable ASCII, no spaces: a UUID, base64…
 CONFLICT_RETRIES = 3
 
 

@@ -24,7 +24,13 @@ from events.models import Event
 from extensions import db
 from registration import services
 from registration.models import MemberRole, Registration, RegistrationState, TeamMember
-from registration.spreadsheets import CheckedTable, Entry, ImportRules, Table, check_table
+from registration.spreadsheets import (
+    CheckedTable,
+    Entry,
+    ImportRules,
+    Table,
+    check_table,
+)
 
 MODE_VALID_ROWS = "valid"  # import the rows that pass, skip the others
 MODE_ALL_OR_NOTHING = "all"  # import only if every row passes
@@ -141,10 +147,11 @@ def import_registrations(event: Event, table: Table, *, mode: str, now: datetime
         raise RegistrationImportError("nothing_to_import", _("Nothing was imported: no row can be imported."),
                                       checked=checked)
     outcome = ImportOutcome(skipped_rows=[r.number for r in checked.invalid_rows])
+    specs = services.list_field_specs(event)
     for entry in checked.entries:
         try:
             registration, _key = services.register_participant(event, _signup_data(entry), now=now, actor=actor,
-                                                               ignore_window=True)
+                                                               ignore_window=True, specs=specs)
         except services.RegistrationError as error:
             raise RegistrationImportError(
                 "row_failed", _("Nothing was imported. Row %(row)d: %(message)s", row=entry.leader.number,

@@ -94,7 +94,7 @@ class Registration(db.Model):
 
     event: Mapped[Event] = relationship()
     members: Mapped[list[TeamMember]] = relationship(
-        back_populates="registration", cascade="all, delete-orphan", order_by="(TeamMember.role, TeamMember.position)"
+        back_populates="registration", cascade="all, delete-orphan", order_by="TeamMember.position"
     )
     sessions: Mapped[list[RegistrationSession]] = relationship(
         back_populates="registration", cascade="all, delete-orphan"

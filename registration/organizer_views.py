@@ -7,9 +7,19 @@ from dataclasses import dataclass
 from io import BytesIO
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
@@ -28,7 +38,12 @@ from registration.forms import (
     RegistrationSettingsForm,
     RejectForm,
 )
-from registration.models import Registration, RegistrationKind, RegistrationSession, RegistrationState
+from registration.models import (
+    Registration,
+    RegistrationKind,
+    RegistrationSession,
+    RegistrationState,
+)
 from registration.views import bp
 
 MAX_PAGE = 200
@@ -223,11 +238,12 @@ def settings(event_id: int):
 
 # ---------------------------------------------------------------- bulk actions
 
-BULK_DONE = {
-    "approve": _l("%(n)d sign-ups approved."),
-    "reject": _l("%(n)d sign-ups rejected."),
-    "promote": _l("%(n)d sign-ups moved up from the waiting list."),
-}
+def _bulk_done(action: str, n: int) -> str:
+    if action == "approve":
+        return ngettext("%(num)d sign-up approved.", "%(num)d sign-ups approved.", n)
+    if action == "reject":
+        return ngettext("%(num)d sign-up rejected.", "%(num)d sign-ups rejected.", n)
+    return ngettext("%(num)d sign-up moved up from the waiting list.", "%(num)d sign-ups moved up from the waiting list.", n)
 
 
 def _bulk_one(event_id: int, registration_id: int, action: str, reason: str) -> int:
@@ -297,9 +313,10 @@ def bulk_action(event_id: int):
         else:
             done += 1
     if done:
-        flash(str(BULK_DONE[action]) % {"n": done}, "success")
+        flash(_bulk_done(action, done), "success")
     if moved_up:
-        flash(_("%(n)d sign-ups moved up from the waiting list into the freed seats.", n=moved_up), "info")
+        flash(ngettext("%(num)d sign-up moved up from the waiting list into the freed seats.",
+                       "%(num)d sign-ups moved up from the waiting list into the freed seats.", moved_up), "info")
     if failures:
         shown = failures[:20]
         more = _(" … and %(n)d more.", n=len(failures) - len(shown)) if len(failures) > len(shown) else ""

@@ -161,8 +161,11 @@ def _validate_team(settings: RegistrationSettings, data: SignupData) -> None:
 
 
 def register_participant(event: Event, data: SignupData, *, now: datetime, actor=None,
-                         ignore_window: bool = False) -> tuple[Registration, str]:
-    """Sign up; return the registration and the secret manage key (shown once, in the manage link)."""
+                         ignore_window: bool = False, specs: list[FieldSpec] | None = None) -> tuple[Registration, str]:
+    """Sign up; return the registration and the secret manage key (shown once, in the manage link).
+
+    ``specs`` (the event's custom questions) may be passed in by a caller that signs up many people at once.
+    """
     if not ignore_window:
         check_window(event, now)
     settings = get_settings(event)
@@ -177,12 +180,13 @@ def register_participant(event: Event, data: SignupData, *, now: datetime, actor
         if not set(session_ids) <= known:
             raise RegistrationError("unknown_session", _("Choose sessions of this event."), status=422, field="sessions")
 
-    specs = list_field_specs(event)
+    specs = list_field_specs(event) if specs is None else specs
+    note = str((data.answers or {}).get("note") or "").strip()[:500]
     checked = validate_answers(specs, data.answers or {})
     if checked.errors:
         key, code = next(iter(checked.errors.items()))
         raise RegistrationError("invalid_answer", answer_message(code), status=422, field=f"f_{key}")
-    data.answers = checked.answers
+    data.answers = {**checked.answers, **({"note": note} if note else {})}
 
     member_phones = [m.phone for m in data.members if m.phone and m.role != MemberRole.COACH]
     for phone in [data.phone, *member_phones]:
@@ -213,6 +217,9 @@ def register_participant(event: Event, data: SignupData, *, now: datetime, actor
         manage_key_hash=hash_manage_key(key),
         created_at=now,
         updated_at=now,
+        members=[],
+        sessions=[],
+        history=[],
     )
     if team:
         registration.members = [TeamMember(event_id=event.id, role=MemberRole.LEADER, name=data.name.strip(),
@@ -319,6 +326,7 @@ def approve_registration(registration: Registration, *, now: datetime, actor) ->
         if not capacity.take_event_seat(registration.event_id):
             raise RegistrationError("full", _("No seat is free. Free a seat first or raise the capacity."), status=409)
         registration.holds_seat = True
+        _take_waitlisted_extras(registration.event, registration)
     elif registration.status != RegistrationState.PENDING:
         raise RegistrationError("not_active", _("Only pending or waitlisted sign-ups can be approved."), status=409)
     registration.status = RegistrationState.APPROVED
@@ -365,9 +373,7 @@ def promote_waitlist(event: Event, *, now: datetime, limit: int = 1000) -> list[
         if candidate is None or not capacity.take_event_seat(event.id):
             break
         candidate.holds_seat = True
-        _take_free_option_seats(event, candidate)
-        for choice in candidate.sessions:
-            choice.holds_seat = capacity.take_session_seat(choice.session_id)
+        _take_waitlisted_extras(event, candidate)
         candidate.status = RegistrationState.PENDING if event.requires_approval else RegistrationState.APPROVED
         if candidate.status == RegistrationState.APPROVED:
             candidate.decided_at = now
@@ -604,6 +610,14 @@ def option_seats(event_id: int) -> dict[tuple[str, str], tuple[int | None, int]]
         .where(RegistrationField.event_id == event_id)
     ).all()
     return {(k, v): (c, t) for k, v, c, t in rows}
+
+
+def _take_waitlisted_extras(event: Event, registration: Registration) -> None:
+    """A waitlisted sign-up that gets an event seat also takes the session and option seats still free."""
+    for choice in registration.sessions:
+        if not choice.holds_seat:
+            choice.holds_seat = capacity.take_session_seat(choice.session_id)
+    _take_free_option_seats(event, registration)
 
 
 def _take_free_option_seats(event: Event, registration: Registration) -> None:

@@ -92,7 +92,7 @@ def _read_xlsx(content: bytes) -> list[tuple[int, list[str]]]:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except SpreadsheetError:
         raise
-    except Exception:  # openpyxl raises many kinds (KeyError, zipfile.BadZipFile, InvalidFileException…)
+    except Exception:  # noqa: BLE001 - openpyxl raises many kinds (KeyError, BadZipFile, InvalidFileException…)
         raise SpreadsheetError("unreadable", kind="xlsx") from None
     try:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
@@ -101,7 +101,7 @@ def _read_xlsx(content: bytes) -> list[tuple[int, list[str]]]:
         return _keep(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True))
     except SpreadsheetError:
         raise
-    except Exception:
+    except Exception:  # noqa: BLE001 - a broken sheet inside a valid zip fails in as many ways
         raise SpreadsheetError("unreadable", kind="xlsx") from None
     finally:
         workbook.close()
@@ -370,7 +370,7 @@ def _check_row(number: int, cells: list[str], columns: Columns, rules: ImportRul
     unit = values.get("unit", "")
     if unit:
         data["unit"] = unit
-    elif data["role"] != "coach" or not rules.team:
+    elif not rules.team:  # a team's unit is its leader's: checked in _check_teams
         row.add("unit_required", "unit")
 
     group = values.get("group", "")
@@ -401,7 +401,7 @@ def _check_row(number: int, cells: list[str], columns: Columns, rules: ImportRul
             data["id_kind"] = kind
         except ValueError as error:
             row.add(str(error), "id_number")
-    elif not raw_id and rules.require_id_number and data["role"] != "coach":
+    elif not raw_id and rules.require_id_number and not rules.team:
         row.add("id_required", "id_number")
 
     if values.get("job_title"):
@@ -503,6 +503,10 @@ def _check_teams(rows: list[CheckedRow], rules: ImportRules) -> None:
         leader = ordered[0]
         if leader.data.get("role") == "coach":
             leader.add("team_without_leader", "role", team=team)
+        if not leader.values.get("unit"):
+            leader.add("unit_required", "unit")
+        if rules.require_id_number and not leader.values.get("id_number"):
+            leader.add("id_required", "id_number")
         players = sum(1 for r in team_rows if r.data.get("role") != "coach")
         coaches = len(team_rows) - players
         if not rules.team_min_members <= players <= rules.team_max_members:

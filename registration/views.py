@@ -403,7 +403,7 @@ def _find_rate_limit() -> str:
 
 
 class SignupFindForm(FlaskForm):
-    name = StringField(_l("Name"), description=_l("For a team: the team leader's name."),
+    name = StringField(_l("Full name"), description=_l("For a team: the team leader's name."),
                        validators=[DataRequired(required), Length(max=60, message=_l("At most 60 characters."))])
     phone = PhoneField(_l("Mobile phone"), validators=[Length(max=30, message=_l("At most 30 characters."))])
 

@@ -11,7 +11,11 @@ Under ``/api/`` every error is JSON ``{"error": {"code", "message"}}``; elsewher
 
 Roles (see ``world``): anonymous; participant (logged in, no membership); staff (check-in staff of org A, for
 event A only); judge (judge of org A); organizer (organizer of org A); other (organizer of org B); admin (admin
-of org A). Event A is published, has one session and belongs to org A.
+of org A). Event A belongs to org A; it is published and has one session, one approved sign-up and one custom
+question on its sign-up form. Org B has the same (event B), for the tenant-isolation tests.
+
+Requests run through ``IsolatedClient``: each in its own application context, so that nothing (``g``, the
+database session) carries over from one request to the next, as in production.
 """
 from __future__ import annotations
 
@@ -29,7 +33,6 @@ ROLES = ("anonymous", "participant", "staff", "judge", "organizer", "other", "ad
 LOGIN = "login"  # 302 to /login?next=<path>
 IGNORED_ENDPOINTS = {"static"}
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
-WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def expect(default=None, **codes) -> dict[str, int | str]:
@@ -248,9 +251,10 @@ def world(db, factory) -> World:
 class IsolatedClient(FlaskClient):
     """A test client whose every request runs in its own application context, as in production.
 
-    The ``db`` fixture keeps an application context pushed for the whole test; Flask reuses it for requests, so
-    ``g`` (and with it Flask-Login's cached ``current_user``) and the SQLAlchemy session would carry over from one
-    request to the next, even across clients. Here each request gets a fresh ``g`` and database session.
+    The ``db`` fixture keeps an application context pushed for the whole test, and Flask reuses it for requests:
+    ``g`` (Flask-Login's cached user) and the SQLAlchemy session would carry over from one request to the next.
+    conftest's client clears ``g``; this one also gives each request its own database session, so a view that
+    forgets to commit is caught rather than hidden by the test's session.
     """
 
     def open(self, *args, **kwargs):

@@ -51,7 +51,7 @@ def _team_competition(db, factory):
     return event, organizer
 
 
-def test_team_signs_up_on_a_phone_and_gets_a_ticket_after_approval(db, factory, new_context):
+def test_team_signs_up_on_a_phone_and_gets_a_ticket_after_approval(db, factory, new_context, console):
     event, organizer = _team_competition(db, factory)
 
     # --- the team leader, on a phone, from the link in a WeChat group
@@ -121,3 +121,19 @@ def test_team_signs_up_on_a_phone_and_gets_a_ticket_after_approval(db, factory, 
     assert phone.url.endswith(manage_path)
     assert "张赟赟" in phone.inner_text("main")
     assert phone.locator(".badge.reg-approved").count() == 1
+
+    # --- later, the link is lost: the leader finds the sign-up by name and phone and gets a new link
+    phone.goto(f"/e/{event.id}/register")
+    with phone.expect_navigation():
+        phone.tap(f"a[href='/e/{event.id}/find']")
+    phone.fill("input[name=name]", "王喆")
+    phone.fill("input[name=phone]", "13800138000")
+    assert_no_horizontal_overflow(phone)
+    screenshot(phone, "signup-team-phone-find")
+    with phone.expect_navigation():
+        phone.tap("main form button[type=submit]")
+    assert re.search(r"/r/[A-Za-z0-9_\-]+$", phone.url) and not phone.url.endswith(manage_path)
+    assert phone.locator(".badge.reg-approved").count() == 1
+    phone.wait_for_function(QR_LOADED)
+    console.allow(r"Failed to load resource.*404")  # the old link, opened below, is gone
+    assert phone.goto(manage_path).status == 404

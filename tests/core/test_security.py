@@ -14,7 +14,14 @@ import pytest
 from config import DEVELOPMENT_SECRET_KEY
 from core.security import CONTENT_SECURITY_POLICY
 from tests.conftest import ROOT, Factory, csrf_token, login
-from tests.test_access import IGNORED_ENDPOINTS, build_path, build_world, isolated_client, log_in_as, url_values
+from tests.test_access import (
+    IGNORED_ENDPOINTS,
+    build_path,
+    build_world,
+    isolated_client,
+    log_in_as,
+    url_values,
+)
 
 TEMPLATES = ROOT / "templates"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -77,7 +84,7 @@ def test_policy_allows_scripts_and_styles_only_from_this_server():
     assert "unsafe-eval" not in CONTENT_SECURITY_POLICY
 
 
-def collect_html_responses(app, world, factory) -> list[tuple[str, object]]:
+def collect_html_responses(app, world) -> list[tuple[str, object]]:
     """Every GET page of the URL map as an anonymous visitor and as an organizer, plus the error pages."""
     responses = []
     for role in ("anonymous", "organizer", "staff"):
@@ -97,8 +104,8 @@ def collect_html_responses(app, world, factory) -> list[tuple[str, object]]:
     return responses
 
 
-def test_every_html_response_carries_the_csp(app, world, factory):
-    responses = collect_html_responses(app, world, factory)
+def test_every_html_response_carries_the_csp(app, world):
+    responses = collect_html_responses(app, world)
     html = [(label, r) for label, r in responses if r.mimetype == "text/html"]
     statuses = {r.status_code for _label, r in html}
     assert {200, 400, 403, 404, 405} <= statuses, statuses
@@ -109,10 +116,10 @@ def test_every_html_response_carries_the_csp(app, world, factory):
         assert r.headers.get("X-Frame-Options") == "DENY", label
 
 
-def test_rendered_pages_have_no_inline_code(app, world, factory):
+def test_rendered_pages_have_no_inline_code(app, world):
     """What the browser receives (templates, macros and form widgets together) needs no 'unsafe-inline'."""
     problems = []
-    for label, response in collect_html_responses(app, world, factory):
+    for label, response in collect_html_responses(app, world):
         if response.mimetype == "text/html":
             problems += inline_code_problems(response.get_data(as_text=True), label)
     assert not problems, "\n".join(problems)
@@ -288,7 +295,7 @@ def post_login(client, login_name: str, password: str, **extra):
 
 
 def error_messages(html: str) -> list[str]:
-    return [re.sub(r"\s+", " ", m).strip() for m in re.findall(r'<div class="invalid-feedback[^"]*">(.*?)</div>', html, re.S)]
+    return [re.sub(r"\s+", " ", m).strip() for m in re.findall(r'<div class="invalid-feedback[^"]*">(.*?)</div>', html, re.DOTALL)]
 
 
 def test_login_is_throttled_after_too_many_wrong_passwords(app, client, factory):

@@ -136,7 +136,7 @@ def test_the_same_nonce_for_another_ticket_or_event_is_refused(db, setup):
     scan(db, event, ticket_token(one), actor=setup["staff"], nonce="dup")
 
     for target, token in [(event, ticket_token(two)), (other_event, ticket_token(one))]:
-        error = error_of(lambda: scan(db, target, token, actor=setup["staff"], nonce="dup"))
+        error = error_of(lambda target=target, token=token: scan(db, target, token, actor=setup["staff"], nonce="dup"))
         assert (error.code, error.status, error.record) == ("nonce_reused", 409, False)
     assert count(db, CheckIn) == 1
     assert count(db, ScanFailure) == 0

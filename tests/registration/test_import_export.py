@@ -13,7 +13,13 @@ import pytest
 import sqlalchemy as sa
 
 from registration import services, spreadsheets
-from registration.spreadsheets import ImportRules, SpreadsheetError, Table, check_table, read_table
+from registration.spreadsheets import (
+    ImportRules,
+    SpreadsheetError,
+    Table,
+    check_table,
+    read_table,
+)
 from tests.conftest import NOW, csrf_token
 from tests.conftest import login as _login
 
@@ -320,7 +326,12 @@ def test_a_row_the_service_refuses_rolls_back_the_whole_file(client, db, factory
 
 
 def test_team_rows_are_imported_as_teams(client, db, factory, import_dir):
-    from registration.models import MemberRole, Registration, RegistrationKind, RegistrationSettings
+    from registration.models import (
+        MemberRole,
+        Registration,
+        RegistrationKind,
+        RegistrationSettings,
+    )
 
     org = factory.organization()
     organizer = factory.user(organization=org, role="organizer")
@@ -452,3 +463,13 @@ def test_kept_uploads_expire_and_only_open_for_their_event_and_user(tmp_path):
     assert store.load("../" + token, event_id=1, user_id=7, now=NOW) is None
     assert store.load(token, event_id=1, user_id=7, now=NOW + timedelta(minutes=61)) is None
     assert list(tmp_path.iterdir()) == []  # an expired upload is deleted when found
+
+
+def test_a_team_needs_the_unit_and_id_number_of_its_leader_only():
+    rules = ImportRules(team=True, require_id_number=True, team_min_members=1, team_max_members=3)
+    rows = [["姓名", "手机", "单位", "队名", "身份证号"],
+            ["领队甲", "13800000001", "厦门大学", "飞翔队", GOOD_ID], ["队员甲", "13800000002", "", "飞翔队", ""],
+            ["领队乙", "13800000003", "", "远航队", ""]]
+    checked = check_table(table(rows), rules)
+    assert [problems(checked, n) for n in (2, 3, 4)] == [[], [], ["unit_required", "id_required"]]
+    assert [e.numbers for e in checked.entries] == [[2, 3]]

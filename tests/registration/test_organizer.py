@@ -104,7 +104,7 @@ def test_bulk_approve_approves_the_ticked_and_says_which_could_not_be(client, db
     response = bulk(client, event, "approve", [a.id, b.id, 999999])
     assert response.status_code == 302
     page = flashed(client, response)
-    assert "1 sign-ups approved." in page
+    assert "1 sign-up approved." in page
     assert "Not done for 2" in page and "李堃: Already approved." in page and "#999999: Not a sign-up of this event." in page
     assert states(db, event) == {"王喆": RegistrationState.APPROVED, "李堃": RegistrationState.APPROVED,
                                  "陈静": RegistrationState.PENDING}
@@ -135,7 +135,7 @@ def test_bulk_reject_frees_seats_for_the_waiting_list(client, db, factory):
     db.session.commit()
     login(client, organizer)
     page = flashed(client, bulk(client, event, "reject", [first.id], reason="重复报名"))
-    assert "1 sign-ups moved up from the waiting list into the freed seats." in page
+    assert "1 sign-up moved up from the waiting list into the freed seats." in page
     assert states(db, event) == {"王喆": RegistrationState.REJECTED, "李堃": RegistrationState.APPROVED}
 
 
@@ -151,7 +151,7 @@ def test_moving_up_from_the_waiting_list_takes_free_seats_and_explains_the_rest(
     db.session.commit()
     login(client, organizer)
     page = flashed(client, bulk(client, event, "promote", [seated.id] + [w.id for w in waiting]))
-    assert "1 sign-ups moved up from the waiting list." in page
+    assert "1 sign-up moved up from the waiting list." in page
     assert "王喆: Not on the waiting list." in page
     assert "陈静: No seat is free." in page
     assert states(db, event) == {"王喆": RegistrationState.APPROVED, "李堃": RegistrationState.APPROVED,
