@@ -10,6 +10,7 @@ run: setup db
 
 setup:
 	bash scripts/setup.sh
+	bash scripts/system-deps.sh runtime
 
 db: setup
 	$(FLASK) db upgrade
@@ -23,7 +24,7 @@ test:
 # until they are translated; it runs the same extraction.
 i18n-extract: setup
 	.venv/bin/pybabel extract -F babel.cfg -k _l -o translations/messages.pot --no-location --sort-output --project Saihui .
-	.venv/bin/pybabel update -i translations/messages.pot -d translations --ignore-obsolete
+	.venv/bin/pybabel update -i translations/messages.pot -d translations --ignore-obsolete --no-fuzzy-matching
 	.venv/bin/pybabel --quiet compile -d translations
 
 clean:

@@ -62,6 +62,17 @@ class Config:
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_FAILURE_WINDOW_MINUTES = int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", "15"))
 
+    # Sign-ups: limits per client address (a venue or a WeChat crowd may share one address: keep them generous).
+    SIGNUP_RATE_LIMIT = os.environ.get("SIGNUP_RATE_LIMIT", "60 per minute")
+    FIND_RATE_LIMIT = os.environ.get("FIND_RATE_LIMIT", "10 per minute")
+    # Ticket signing keys are derived from SECRET_KEY per key id. To rotate: set TICKET_KEY_ID to a new number
+    # and keep the old ids in TICKET_KEY_IDS, so that printed tickets still verify.
+    TICKET_KEY_ID = int(os.environ.get("TICKET_KEY_ID", "1"))
+    TICKET_KEY_IDS = tuple(int(k) for k in os.environ.get("TICKET_KEY_IDS", "1").split(",") if k.strip())
+    # A TrueType CJK font embedded (as a subset) in PDF tickets: Debian's fonts-lxgw-wenkai by default.
+    TICKET_PDF_FONT = os.environ.get("TICKET_PDF_FONT", "/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf")
+    REGISTRATION_IMPORT_DIR = os.environ.get("REGISTRATION_IMPORT_DIR", "")
+
     TESTING = False
     DEBUG = False
 

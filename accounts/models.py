@@ -13,6 +13,10 @@ from core.types import UTCDateTime, enum_column, utcnow
 from extensions import db
 
 
+# Werkzeug's default (scrypt). The test suite lowers it to a cheap method so that building users is fast.
+PASSWORD_HASH_METHOD = "scrypt"
+
+
 class MembershipRole(str, enum.Enum):
     ADMIN = "admin"  # 协会管理员: everything in the organization and its branches
     ORGANIZER = "organizer"  # 组织者: creates and runs events
@@ -74,7 +78,7 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_version}"
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, method=PASSWORD_HASH_METHOD)
 
     def check_password(self, password: str) -> bool:
         return bool(password) and check_password_hash(self.password_hash, password)

@@ -24,6 +24,9 @@ if not os.environ.get("TEST_DATABASE_URL"):
     os.environ["TEST_DATABASE_URL"] = f"sqlite:///{_tmpdir}/test.sqlite3"
 
 from config import TestingConfig, normalize_database_url  # noqa: E402
+import accounts.models  # noqa: E402
+
+accounts.models.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests; production keeps scrypt
 
 BASE_DATABASE_URL = normalize_database_url(os.environ["TEST_DATABASE_URL"])
 IS_POSTGRES = BASE_DATABASE_URL.startswith("postgresql")
@@ -101,13 +104,11 @@ def app():
 
 
 def _empty_tables(db) -> None:
-    tables = [t.name for t in db.metadata.sorted_tables]
+    # Plain DELETEs, children first: with a few rows per test this is far faster than TRUNCATE on PostgreSQL.
+    # Ids are not restarted: tests must not assume them.
     with db.engine.begin() as conn:
-        if IS_POSTGRES:
-            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
 
 
 @pytest.fixture()
