@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import g, has_app_context
 from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,17 +72,16 @@ class _Config(TestingConfig):
 
 
 class FreshRequestClient(FlaskClient):
-    """A test client whose every request starts with an empty ``flask.g``, as in production.
+    """A test client whose every request runs in its own application context, as in production.
 
-    The ``db`` fixture keeps an app context pushed for the whole test and Flask reuses it for requests, so without
-    this ``g`` would carry Flask-Login's cached user and Flask-Babel's cached locale from one request (or client)
-    to the next: a second, anonymous client would act as the user who logged in on the first.
+    The ``db`` fixture keeps an app context pushed for the whole test, and Flask would reuse it for requests: ``g``
+    (Flask-Login's cached user, Flask-Babel's locale) and the database session would carry over from one request
+    (or client) to the next, and a view that forgets to commit would look fine. Each request gets its own.
     """
 
     def open(self, *args, **kwargs):
-        if has_app_context():
-            vars(g._get_current_object()).clear()
-        return super().open(*args, **kwargs)
+        with self.application.app_context():  # its own g and its own database session, as in production
+            return super().open(*args, **kwargs)
 
 
 @pytest.fixture(scope="session")
