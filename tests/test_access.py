@@ -14,7 +14,7 @@ event A only); judge (judge of org A); organizer (organizer of org A); other (or
 of org A). Event A belongs to org A; it is published and has one session, one approved sign-up and one custom
 question on its sign-up form. Org B has the same (event B), for the tenant-isolation tests.
 
-Requests run through ``IsolatedClient``: each in its own application context, so that nothing (``g``, the
+Requests run through conftest's test client: each in its own application context, so that nothing (``g``, the
 database session) carries over from one request to the next, as in production.
 """
 from __future__ import annotations
@@ -25,7 +25,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from flask.testing import FlaskClient
 
 from tests.conftest import NOW, Factory
 
@@ -248,22 +247,9 @@ def world(db, factory) -> World:
     return build_world(db, factory)
 
 
-class IsolatedClient(FlaskClient):
-    """A test client whose every request runs in its own application context, as in production.
-
-    The ``db`` fixture keeps an application context pushed for the whole test, and Flask reuses it for requests:
-    ``g`` (Flask-Login's cached user) and the SQLAlchemy session would carry over from one request to the next.
-    conftest's client clears ``g``; this one also gives each request its own database session, so a view that
-    forgets to commit is caught rather than hidden by the test's session.
-    """
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
-
-
-def isolated_client(app) -> IsolatedClient:
-    return IsolatedClient(app, app.response_class, use_cookies=True)
+def isolated_client(app):
+    """A fresh test client (conftest's client class runs each request in its own application context)."""
+    return app.test_client()
 
 
 @pytest.fixture()
