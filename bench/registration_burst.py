@@ -1,6 +1,6 @@
 """Sign-up burst: many people submit the public sign-up form of one popular event at the same moment.
 
-    .venv/bin/python bench/registration_burst.py            (from the repository root; takes about a minute)
+    .venv/bin/python bench/registration_burst.py            (from the repository root; 1 to 4 minutes)
 
 What it does, on a fresh PostgreSQL database ``saihui_bench`` (dropped and recreated; left behind for inspection):
 

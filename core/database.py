@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import sqlalchemy as sa
+import sqlalchemy.orm  # noqa: F401  (sa.orm.Session)
 from sqlalchemy.exc import OperationalError
 
 T = TypeVar("T")
@@ -31,6 +32,27 @@ def configure_engine_events(engine: sa.Engine) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def unit_of_work_cache(session) -> dict:
+    """A dict that lives until the session's transaction ends (commit or rollback clears it).
+
+    For reads that one request repeats (an event's sign-up settings, its custom questions): a unit of work sees
+    them once, and nothing stale survives into the next transaction.
+    """
+    return session.info.setdefault(_CACHE_KEY, {})
+
+
+_CACHE_KEY = "saihui_unit_of_work_cache"
+
+
+def _clear_cache(session, *_args) -> None:
+    session.info.pop(_CACHE_KEY, None)
+
+
+sa.event.listen(sa.orm.Session, "after_commit", _clear_cache)
+sa.event.listen(sa.orm.Session, "after_rollback", _clear_cache)
+sa.event.listen(sa.orm.Session, "after_soft_rollback", _clear_cache)
 
 
 def _is_lock_error(error: OperationalError) -> bool:

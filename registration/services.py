@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from core.database import unit_of_work_cache
 from core.errors import DomainError
 from events.models import Event, EventSession, EventState
 from events.schedule import RegistrationWindow, registration_window
@@ -72,6 +73,14 @@ def hash_manage_key(key: str) -> str:
 
 
 def get_settings(event: Event) -> RegistrationSettings:
+    cache = unit_of_work_cache(db.session)
+    if ("settings", event.id) in cache:
+        return cache[("settings", event.id)]
+    settings = cache[("settings", event.id)] = _load_settings(event)
+    return settings
+
+
+def _load_settings(event: Event) -> RegistrationSettings:
     settings = db.session.get(RegistrationSettings, event.id)
     if settings is None:
         settings = RegistrationSettings(event_id=event.id)
@@ -106,6 +115,7 @@ def save_settings(event: Event, *, kind: RegistrationKind, team_min_members: int
     settings.allow_session_choice = allow_session_choice
     db.session.add(settings)
     db.session.flush()
+    unit_of_work_cache(db.session)[("settings", event.id)] = settings
     record_audit(actor=actor, organization_id=event.organization_id, action="registration.settings", obj=event, now=now)
     return settings
 
@@ -127,11 +137,12 @@ def check_window(event: Event, now: datetime) -> None:
         raise RegistrationError("closed", _("Registration is closed."), status=409)
 
 
-def find_active_by_phone(event_id: int, phone: str) -> Registration | None:
+def find_active_by_phone(event_id: int, phone: str, *, teams: bool = True) -> Registration | None:
+    """The active sign-up holding ``phone``: as its contact or (``teams``) as a member of a team."""
     reg = db.session.scalar(
         sa.select(Registration).where(Registration.event_id == event_id, Registration.dedupe_phone == phone)
     )
-    if reg is not None:
+    if reg is not None or not teams:
         return reg
     member = db.session.scalar(
         sa.select(TeamMember).where(TeamMember.event_id == event_id, TeamMember.dedupe_phone == phone)
@@ -190,7 +201,7 @@ def register_participant(event: Event, data: SignupData, *, now: datetime, actor
 
     member_phones = [m.phone for m in data.members if m.phone and m.role != MemberRole.COACH]
     for phone in [data.phone, *member_phones]:
-        if find_active_by_phone(event.id, phone) is not None:
+        if find_active_by_phone(event.id, phone, teams=team) is not None:
             raise RegistrationError(
                 "duplicate", _("Phone number %(phone)s is already signed up for this event.", phone=phone),
                 status=409, field="phone",
@@ -458,10 +469,17 @@ def _spec(field_row: RegistrationField) -> FieldSpec:
 
 
 def list_fields(event_id: int) -> list[RegistrationField]:
-    return list(db.session.scalars(
-        sa.select(RegistrationField).where(RegistrationField.event_id == event_id)
-        .order_by(RegistrationField.position, RegistrationField.id)
-    ))
+    cache = unit_of_work_cache(db.session)
+    if ("fields", event_id) not in cache:
+        cache[("fields", event_id)] = list(db.session.scalars(
+            sa.select(RegistrationField).where(RegistrationField.event_id == event_id)
+            .order_by(RegistrationField.position, RegistrationField.id)
+        ))
+    return list(cache[("fields", event_id)])
+
+
+def _forget_fields(event_id: int) -> None:
+    unit_of_work_cache(db.session).pop(("fields", event_id), None)
 
 
 def list_field_specs(event: Event) -> list[FieldSpec]:
@@ -540,6 +558,7 @@ def _sync_counters(row: RegistrationField) -> None:
 def add_field(event: Event, data: FieldData, *, actor, now: datetime) -> RegistrationField:
     from core.models import record_audit
 
+    _forget_fields(event.id)
     rows = list_fields(event.id)
     position = (rows[-1].position + 1) if rows else 0
     row = RegistrationField(event_id=event.id, key=f"q{secrets.token_hex(3)}", position=position)
@@ -547,6 +566,7 @@ def add_field(event: Event, data: FieldData, *, actor, now: datetime) -> Registr
     _check_definitions(event, rows + [row])
     db.session.add(row)
     db.session.flush()
+    _forget_fields(event.id)
     _sync_counters(row)
     db.session.flush()
     record_audit(actor=actor, organization_id=event.organization_id, action="registration.field_add", obj=row, now=now)
@@ -560,6 +580,7 @@ def update_field(row: RegistrationField, data: FieldData, *, actor, now: datetim
     if data.condition_key == row.key:
         raise RegistrationError("condition_field", definition_message("condition_field"), status=422, field="condition_key")
     _apply_field(row, data)
+    _forget_fields(event.id)
     _check_definitions(event, list_fields(event.id))
     _sync_counters(row)
     db.session.flush()
@@ -585,10 +606,12 @@ def delete_field(row: RegistrationField, *, actor, now: datetime) -> None:
                  now=now, label=row.label)
     db.session.delete(row)
     db.session.flush()
+    _forget_fields(event.id)
 
 
 def move_field(row: RegistrationField, direction: int) -> None:
     """Swap with the neighbour above (-1) or below (+1), unless that breaks a condition's order."""
+    _forget_fields(row.event_id)
     rows = list_fields(row.event_id)
     index = next(i for i, r in enumerate(rows) if r.id == row.id)
     other = index + direction

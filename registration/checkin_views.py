@@ -1,0 +1,25 @@
+"""The check-in staff's scanner page (phone first): camera / photo / typed-code scanning, offline queue, search by
+hand and undo. The page only renders; every check-in goes through the JSON API in ``api.checkins``."""
+from __future__ import annotations
+
+from flask import abort, render_template, url_for
+from flask_login import current_user, login_required
+
+from accounts.permissions import can_check_in
+from events.views import get_event_for_staff
+from registration.views import bp
+
+
+@bp.route("/manage/events/<int:event_id>/checkin")
+@login_required
+def scanner(event_id: int):
+    event = get_event_for_staff(event_id)  # no role in the event's organization: 404
+    if not can_check_in(current_user, event):
+        abort(403)
+    api = {
+        "checkin": url_for("api.create_checkin", event_id=event.id),
+        "undo": url_for("api.undo_checkin", event_id=event.id),
+        "roster": url_for("api.checkin_roster", event_id=event.id),
+        "search": url_for("api.search_checkin", event_id=event.id),
+    }
+    return render_template("registration/scanner.html", event=event, api=api)
