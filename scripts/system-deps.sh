@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# System packages the browser tests and PDF checks need: Debian's Chromium, a CJK font, poppler; and the TrueType
+# System packages the browser tests and PDF checks need: Debian's Chromium, a CJK font, poppler, ffmpeg; and the TrueType
 # CJK font that PDF tickets embed (registration/ticket_pdf.py; reportlab cannot embed Noto CJK's CFF outlines).
 # Installs them with apt-get when missing and we may (root, or passwordless sudo); otherwise says what to install.
 # With "runtime" (make run), only what the app itself needs: the ticket font.
@@ -9,6 +9,7 @@ if [ "${1:-}" != runtime ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
   command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+  command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)  # fake-camera video for the scanner page test
 fi
 [ -f /usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf ] || need+=(fonts-lxgw-wenkai)
 [ ${#need[@]} -eq 0 ] && exit 0

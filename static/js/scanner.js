@@ -61,6 +61,8 @@
   // ------------------------------------------------------------------ feedback: panel, sound, vibration
 
   var audio = null;
+  var tapped = false;  // Chrome refuses (and logs) navigator.vibrate until the page has been tapped
+  document.addEventListener("pointerdown", function () { tapped = true; }, { once: true });
   function unlockAudio() {
     if (audio || !(window.AudioContext || window.webkitAudioContext)) { return; }
     try { audio = new (window.AudioContext || window.webkitAudioContext)(); } catch (e) { audio = null; }
@@ -85,7 +87,7 @@
 
   function signal(kind) {
     var vibrate = { ok: [80], already: [60, 60, 60], error: [300], queued: [40] }[kind];
-    try { if (navigator.vibrate && vibrate) { navigator.vibrate(vibrate); } } catch (e) { /* not allowed */ }
+    try { if (tapped && navigator.vibrate && vibrate) { navigator.vibrate(vibrate); } } catch (e) { /* not allowed */ }
     if (kind === "ok") { beep(880, 120); }
     else if (kind === "already") { beep(660, 90, 2); }
     else if (kind === "error") { beep(220, 350); }
@@ -440,7 +442,7 @@
       text.appendChild(state);
       var button = document.createElement("button");
       button.type = "button";
-      button.className = "btn btn-lg btn-success scan-manual-button";
+      button.className = "btn btn-lg scan-manual-button " + (checked ? "btn-outline-success" : "btn-success");
       button.textContent = ds.msgCheckIn;
       button.addEventListener("click", function () {
         button.disabled = true;
