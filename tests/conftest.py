@@ -64,7 +64,7 @@ def pytest_report_header(config):
 class _Config(TestingConfig):
     SQLALCHEMY_DATABASE_URI = DATABASE_URL
     SQLALCHEMY_ENGINE_OPTIONS = (
-        {"pool_pre_ping": True, "pool_size": 30, "max_overflow": 20}
+        {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 55}  # bursts of 50 threads; few kept idle
         if IS_POSTGRES
         else {"connect_args": {"check_same_thread": False, "timeout": 30}}
     )
