@@ -171,6 +171,25 @@ def _validate_team(settings: RegistrationSettings, data: SignupData) -> None:
                                 status=422, field="members")
 
 
+def _validate_team_and_group(settings: RegistrationSettings, data: SignupData, team: bool) -> None:
+    if team:
+        _validate_team(settings, data)
+    if settings.groups and data.group_name not in settings.groups:
+        raise RegistrationError("group_required", _("Choose a group."), status=422, field="group_name")
+
+
+def _refuse_taken_phones(event_id: int, data: SignupData, team: bool, own: Registration | None = None) -> None:
+    """The contact's and (for a team) the members' phones must not be in another active sign-up of the event."""
+    member_phones = [m.phone for m in data.members if m.phone and m.role != MemberRole.COACH] if team else []
+    for phone in [data.phone, *member_phones]:
+        holder = find_active_by_phone(event_id, phone, teams=team)
+        if holder is not None and (own is None or holder.id != own.id):
+            raise RegistrationError(
+                "duplicate", _("Phone number %(phone)s is already signed up for this event.", phone=phone),
+                status=409, field="phone",
+            )
+
+
 def register_participant(event: Event, data: SignupData, *, now: datetime, actor=None,
                          ignore_window: bool = False, specs: list[FieldSpec] | None = None) -> tuple[Registration, str]:
     """Sign up; return the registration and the secret manage key (shown once, in the manage link).
@@ -181,10 +200,7 @@ def register_participant(event: Event, data: SignupData, *, now: datetime, actor
         check_window(event, now)
     settings = get_settings(event)
     team = settings.kind == RegistrationKind.TEAM
-    if team:
-        _validate_team(settings, data)
-    if settings.groups and data.group_name not in settings.groups:
-        raise RegistrationError("group_required", _("Choose a group."), status=422, field="group_name")
+    _validate_team_and_group(settings, data, team)
     session_ids = sorted(set(data.session_ids))
     if session_ids:
         known = {s.id for s in event.sessions}
@@ -199,13 +215,7 @@ def register_participant(event: Event, data: SignupData, *, now: datetime, actor
         raise RegistrationError("invalid_answer", answer_message(code), status=422, field=f"f_{key}")
     data.answers = {**checked.answers, **({"note": note} if note else {})}
 
-    member_phones = [m.phone for m in data.members if m.phone and m.role != MemberRole.COACH]
-    for phone in [data.phone, *member_phones]:
-        if find_active_by_phone(event.id, phone, teams=team) is not None:
-            raise RegistrationError(
-                "duplicate", _("Phone number %(phone)s is already signed up for this event.", phone=phone),
-                status=409, field="phone",
-            )
+    _refuse_taken_phones(event.id, data, team)
 
     key = secrets.token_urlsafe(18)
     registration = Registration(
@@ -681,19 +691,8 @@ def update_registration(registration: Registration, data: SignupData, *, now: da
     check_window(event, now)
     settings = get_settings(event)
     team = registration.kind == RegistrationKind.TEAM
-    if team:
-        _validate_team(settings, data)
-    if settings.groups and data.group_name not in settings.groups:
-        raise RegistrationError("group_required", _("Choose a group."), status=422, field="group_name")
-
-    member_phones = [m.phone for m in data.members if m.phone and m.role != MemberRole.COACH] if team else []
-    for phone in [data.phone, *member_phones]:
-        holder = find_active_by_phone(event.id, phone)
-        if holder is not None and holder.id != registration.id:
-            raise RegistrationError(
-                "duplicate", _("Phone number %(phone)s is already signed up for this event.", phone=phone),
-                status=409, field="phone",
-            )
+    _validate_team_and_group(settings, data, team)
+    _refuse_taken_phones(event.id, data, team, own=registration)
 
     wanted = {
         "name": data.name.strip(),
