@@ -276,33 +276,14 @@
     rosterTimer = setTimeout(refreshRoster, 5000);
   }
 
-  // ------------------------------------------------------------------ QR decoding (vendored @zxing/library)
+  // ------------------------------------------------------------------ QR decoding (vendored jsQR)
 
-  var reader = null;
-  var hints = null;
-  function decodeCanvas(canvas) {
-    if (!window.ZXing) { return null; }
-    if (!reader) {
-      reader = new ZXing.QRCodeReader();
-      hints = new Map();
-      hints.set(ZXing.DecodeHintType.TRY_HARDER, true);
-    }
-    var context = canvas.getContext("2d", { willReadFrequently: true });
-    var width = canvas.width, height = canvas.height;
-    var rgba = context.getImageData(0, 0, width, height).data;
-    var luminance = new Uint8ClampedArray(width * height);
-    for (var i = 0, j = 0; j < luminance.length; i += 4, j++) {
-      luminance[j] = (rgba[i] * 77 + rgba[i + 1] * 150 + rgba[i + 2] * 29) >> 8;
-    }
-    try {
-      var source = new ZXing.RGBLuminanceSource(luminance, width, height);
-      var bitmap = new ZXing.BinaryBitmap(new ZXing.HybridBinarizer(source));
-      return reader.decode(bitmap, hints).getText();
-    } catch (e) {
-      return null;  // NotFound / Checksum / Format: no readable code in this frame
-    } finally {
-      reader.reset();
-    }
+  // Camera frames: normal codes only (fast, every 150 ms); photos: also light-on-dark codes.
+  function decodeCanvas(canvas, inversion) {
+    if (!window.jsQR) { return null; }
+    var image = canvas.getContext("2d", { willReadFrequently: true }).getImageData(0, 0, canvas.width, canvas.height);
+    var found = window.jsQR(image.data, image.width, image.height, { inversionAttempts: inversion || "attemptBoth" });
+    return found && found.data ? found.data : null;
   }
 
   function drawScaled(canvas, image, width, height, max) {
@@ -331,8 +312,8 @@
   function tick() {
     if (!stream) { return; }
     if (video.readyState >= 2 && video.videoWidth > 0) {
-      drawScaled(frameCanvas, video, video.videoWidth, video.videoHeight, 720);
-      var text = decodeCanvas(frameCanvas);
+      drawScaled(frameCanvas, video, video.videoWidth, video.videoHeight, 640);
+      var text = decodeCanvas(frameCanvas, "dontInvert");
       if (text) { scanned(text, true); }
     }
     timer = setTimeout(tick, 150);
@@ -355,7 +336,7 @@
       }, function (error) {
         $("scan-camera").hidden = true;
         showPhoto(false);
-        show("error", ds.msgFailed, "", fmt(ds.msgCameraError, { error: error && error.name ? error.name : String(error) }));
+        show("idle", fmt(ds.msgCameraError, { error: error && error.name ? error.name : String(error) }), "", "");
       });
   }
 

@@ -61,8 +61,13 @@ def missing_messages(template: Catalog, catalog: Catalog) -> list[str]:
     return sorted(missing)
 
 
+# "{time}": filled in by static/js from data-msg-* attributes, so it must survive translation too.
+BRACE_PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
 def placeholders(text: str) -> Counter:
-    return Counter(match.group(0) for match in PYTHON_FORMAT.finditer(text))
+    """%(name)s / %d (Python and Jinja) and {name} (JavaScript) placeholders, with how often each occurs."""
+    return Counter(m.group(0) for pattern in (PYTHON_FORMAT, BRACE_PLACEHOLDER) for m in pattern.finditer(text))
 
 
 def placeholder_problems(catalog: Catalog) -> list[str]:
@@ -201,6 +206,9 @@ def test_checks_catch_an_untranslated_string_and_a_lost_placeholder(tmp_path):
 
     catalog.add("New in a template", "模板中的新字符串", flags=("fuzzy",))
     assert missing_messages(template, catalog) == ["New in a template"]
+    catalog.add("Checked in at {time}", "已签到")
+    assert placeholder_problems(catalog)[-1] == "'Checked in at {time}' → '已签到'"
+    catalog.delete("Checked in at {time}")
     catalog.get("New in a template").flags.discard("fuzzy")
     catalog.get("Brand new %(n)d").string = "全新 %(n)d %(n)d"
     assert missing_messages(template, catalog) == []

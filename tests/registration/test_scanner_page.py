@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 
-
 def test_checkin_staff_gets_the_scanner_with_sessions_and_api_urls(client, factory, login_as):
     org = factory.organization()
     event = factory.event(org, sessions=2)
@@ -19,7 +18,7 @@ def test_checkin_staff_gets_the_scanner_with_sessions_and_api_urls(client, facto
     assert f'data-url-roster="/api/v1/events/{event.id}/checkins/roster"' in html
     assert f'data-url-search="/api/v1/events/{event.id}/checkins/search"' in html
     assert 'data-csrf="' in html
-    assert "/static/vendor/zxing-library/zxing.min.js" in html
+    assert "/static/vendor/jsqr/jsQR.js" in html
     assert "<script>" not in html and " style=" not in html and "onclick" not in html
 
 
