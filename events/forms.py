@@ -45,6 +45,13 @@ class WholeNumberField(IntegerField):
             raise ValueError(_l("Enter a whole number.")) from None
 
 
+def timezone_choices():
+    """北京时间 (Asia/Shanghai) rather than the bare zone name, in the page's language."""
+    from core.templating import timezone_label
+
+    return [(tz, tz if timezone_label(tz) == tz else f"{timezone_label(tz)} ({tz})") for tz in COMMON_TIMEZONES]
+
+
 def kind_choices():
     return [
         (EventKind.FORUM.value, _l("Forum")),
@@ -89,7 +96,7 @@ class EventForm(FlaskForm):
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=200, message=_l("At most 200 characters."))])
     starts_at = LocalDateTimeField(_l("Starts"), format=DATETIME_FORMATS, validators=[InputRequired(required)])
     ends_at = LocalDateTimeField(_l("Ends"), format=DATETIME_FORMATS, validators=[InputRequired(required)])
-    timezone = SelectField(_l("Time zone"), choices=[(tz, tz) for tz in COMMON_TIMEZONES], default="Asia/Shanghai")
+    timezone = SelectField(_l("Time zone"), choices=timezone_choices, default="Asia/Shanghai")
     capacity = WholeNumberField(
         _l("Capacity"),
         validators=[Optional(), NumberRange(min=0, max=1_000_000, message=_l("Enter a number from 0 to 1,000,000."))],
