@@ -444,3 +444,71 @@ def search_registrations(event: Event, query: str, *, limit: int = 20) -> list[R
     ))
     standing = _standing_check_ins(event.id, [r.id for r in registrations])
     return [RosterEntry(r, standing.get(r.id, {})) for r in registrations]
+
+
+# ---------------------------------------------------------------- the organizers' live view
+
+
+@dataclass
+class PlaceFigures:
+    """Check-in figures of one place: the event as a whole (key 0) or one session."""
+
+    key: int
+    title: str
+    expected: int
+    checked_in: int
+    rate: int | None
+    arrivals: list  # registration.attendance.Bucket, in the event's local time
+
+
+def live_figures(event: Event, *, whole_event_title: str) -> list[PlaceFigures]:
+    """Expected (approved sign-ups; for a session, those who chose it when sign-ups choose sessions), checked in,
+    and arrivals per five minutes, for the event and each session. Three queries, whatever the size."""
+    from core.timezones import utc_to_local
+    from registration.attendance import bucket_arrivals, percent
+    from registration.models import RegistrationSession
+
+    approved = sa.select(Registration.id).where(
+        Registration.event_id == event.id, Registration.status == RegistrationState.APPROVED)
+    expected_total = db.session.scalar(sa.select(sa.func.count()).select_from(approved.subquery())) or 0
+    per_session = dict(db.session.execute(
+        sa.select(RegistrationSession.session_id, sa.func.count())
+        .where(RegistrationSession.registration_id.in_(approved))
+        .group_by(RegistrationSession.session_id)
+    ).all())
+    rows = db.session.execute(
+        sa.select(CheckIn.session_key, CheckIn.checked_in_at)
+        .where(CheckIn.event_id == event.id, CheckIn.active_key.is_not(None))
+    ).all()
+    times: dict[int, list] = {}
+    for key, at in rows:
+        times.setdefault(key, []).append(utc_to_local(at, event.timezone))
+    places = [(0, whole_event_title, expected_total)] + [
+        (s.id, s.title, per_session.get(s.id, 0) if per_session else expected_total) for s in event.sessions
+    ]
+    return [
+        PlaceFigures(key=key, title=title, expected=expected, checked_in=len(times.get(key, [])),
+                     rate=percent(len(times.get(key, [])), expected), arrivals=bucket_arrivals(times.get(key, [])))
+        for key, title, expected in places
+    ]
+
+
+def list_not_arrived(event: Event, session_key: int, *, limit: int = 200) -> tuple[list[Registration], int]:
+    """Approved sign-ups expected at the place who have not checked in there; the first ``limit`` and the count."""
+    from registration.models import RegistrationSession
+
+    arrived = sa.select(CheckIn.registration_id).where(
+        CheckIn.event_id == event.id, CheckIn.session_key == session_key, CheckIn.active_key.is_not(None))
+    query = sa.select(Registration).where(
+        Registration.event_id == event.id, Registration.status == RegistrationState.APPROVED,
+        Registration.id.not_in(arrived))
+    if session_key:
+        chose = sa.select(RegistrationSession.registration_id).where(RegistrationSession.session_id == session_key)
+        any_choice = db.session.scalar(
+            sa.select(sa.func.count()).select_from(RegistrationSession).join(Registration)
+            .where(Registration.event_id == event.id))
+        if any_choice:
+            query = query.where(Registration.id.in_(chose))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    people = list(db.session.scalars(query.order_by(Registration.unit, Registration.name).limit(limit)))
+    return people, total

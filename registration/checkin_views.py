@@ -23,3 +23,27 @@ def scanner(event_id: int):
         "search": url_for("api.search_checkin", event_id=event.id),
     }
     return render_template("registration/scanner.html", event=event, api=api)
+
+
+@bp.route("/manage/events/<int:event_id>/checkin/live")
+@login_required
+def live(event_id: int):
+    """Organizers' live view: checked in / expected per place, arrivals per five minutes, who has not arrived.
+    With ``?partial=1`` only the figures (static/js/live-refresh.js swaps them in every 10 seconds)."""
+    from flask import request
+    from flask_babel import gettext as _
+
+    from events.views import get_managed_event
+    from registration.checkin import list_not_arrived, live_figures
+
+    event = get_managed_event(event_id)
+    places = live_figures(event, whole_event_title=_("Whole event"))
+    keys = {p.key for p in places}
+    selected = request.args.get("place", type=int, default=0)
+    if selected not in keys:
+        selected = 0
+    missing, missing_total = list_not_arrived(event, selected)
+    context = dict(event=event, places=places, selected=selected, missing=missing, missing_total=missing_total)
+    if request.args.get("partial"):
+        return render_template("registration/_live_figures.html", **context)
+    return render_template("registration/live.html", **context)
