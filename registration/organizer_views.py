@@ -44,7 +44,7 @@ from registration.models import (
     RegistrationSession,
     RegistrationState,
 )
-from registration.views import bp
+from registration.views import bp, perform
 
 MAX_PAGE = 200
 MAX_BULK = 500  # sign-ups one bulk action may touch
@@ -153,18 +153,9 @@ def organizer_detail(event_id: int, registration_id: int):
 @login_required
 def approve(event_id: int, registration_id: int):
     registration = _managed_registration(event_id, registration_id)  # CSRF is checked for every POST
-
-    def work():
-        services.approve_registration(db.session.get(Registration, registration.id), now=utcnow(), actor=current_user)
-        db.session.commit()
-
-    try:
-        run_write(db.session, work)
-    except services.RegistrationError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(_("Approved."), "success")
+    perform(lambda: services.approve_registration(db.session.get(Registration, registration.id), now=utcnow(),
+                                                  actor=current_user),
+            success=_("Approved."))
     return redirect(request.referrer if _same_site(request.referrer) else url_for("registration.organizer_list", event_id=event_id))
 
 
@@ -177,18 +168,9 @@ def reject(event_id: int, registration_id: int):
         flash(form.reason.errors[0] if form.reason.errors else _("Give a reason for the rejection."), "error")
         return redirect(url_for("registration.organizer_detail", event_id=event_id, registration_id=registration_id))
 
-    def work():
-        services.reject_registration(db.session.get(Registration, registration.id), reason=form.reason.data,
-                                     now=utcnow(), actor=current_user)
-        db.session.commit()
-
-    try:
-        run_write(db.session, work)
-    except services.RegistrationError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(_("Rejected; the participant can see the reason."), "success")
+    perform(lambda: services.reject_registration(db.session.get(Registration, registration.id),
+                                                 reason=form.reason.data, now=utcnow(), actor=current_user),
+            success=_("Rejected; the participant can see the reason."))
     return redirect(url_for("registration.organizer_detail", event_id=event_id, registration_id=registration_id))
 
 

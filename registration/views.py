@@ -203,10 +203,16 @@ def ticket_png(key: str):
 @bp.route("/r/<key>/cancel", methods=["POST"])
 def cancel(key: str):
     registration = _registration_by_key(key)
+    perform(lambda: services.cancel_registration(db.session.get(Registration, registration.id), now=utcnow()),
+            success=_("Your sign-up has been cancelled."))
+    return redirect(url_for("registration.manage", key=key))
+
+
+def perform(action, *, success: str) -> bool:
+    """Run one sign-up use case as a write unit of work and commit; flash the outcome. False when refused."""
 
     def work():
-        fresh = db.session.get(Registration, registration.id)
-        services.cancel_registration(fresh, now=utcnow())
+        action()
         db.session.commit()
 
     try:
@@ -214,9 +220,9 @@ def cancel(key: str):
     except services.RegistrationError as error:
         db.session.rollback()
         flash(error.message, "error")
-    else:
-        flash(_("Your sign-up has been cancelled."), "success")
-    return redirect(url_for("registration.manage", key=key))
+        return False
+    flash(success, "success")
+    return True
 
 
 
