@@ -26,6 +26,19 @@ class EventState(str, enum.Enum):
     ARCHIVED = "archived"
 
 
+class RegistrationPhase(str, enum.Enum):
+    """Where an event's sign-up window stands, as the scheduler last moved it (registration/jobs.py).
+
+    Stored so that each opening and closing happens, and is logged, exactly once. The sign-up page does not rely on
+    it: it checks the window's times itself (registration.services.check_window), so a late scheduler changes
+    nothing for participants.
+    """
+
+    SCHEDULED = "scheduled"  # not open yet (or the event is still a draft)
+    OPEN = "open"
+    CLOSED = "closed"
+
+
 class HostRole(str, enum.Enum):
     HOST = "host"  # 主办
     ORGANIZER = "organizer"  # 承办
@@ -50,6 +63,10 @@ class Event(db.Model):
     seats_taken: Mapped[int] = mapped_column(default=0, server_default="0")
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Changed only by the scheduler's conditional UPDATEs (registration/jobs.py), never by a form.
+    registration_phase: Mapped[RegistrationPhase] = mapped_column(
+        enum_column(RegistrationPhase), default=RegistrationPhase.SCHEDULED, server_default="scheduled", index=True
+    )
     requires_approval: Mapped[bool] = mapped_column(default=False)
     status: Mapped[EventState] = mapped_column(enum_column(EventState), default=EventState.DRAFT, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
