@@ -54,6 +54,7 @@ def _import_models() -> None:
     import events.models  # noqa: F401
     import registration.models  # noqa: F401
     import tasks.models  # noqa: F401
+    import notifications.models  # noqa: F401
 
 
 def _init_login(app: Flask) -> None:

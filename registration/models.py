@@ -77,6 +77,8 @@ class Registration(db.Model):
     group_name: Mapped[str | None] = mapped_column(sa.String(60), index=True)
     answers: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     source: Mapped[str] = mapped_column(sa.String(20), default="web")
+    # The participant's language at sign-up (zh_Hans, zh_Hant, en): messages to them are written in it.
+    language: Mapped[str] = mapped_column(sa.String(10), default="zh_Hans", server_default="zh_Hans")
 
     # Set while the sign-up is active (pending, approved, waitlisted) and NULL otherwise, so that the unique
     # constraints refuse a second active sign-up with the same phone or ID number (NULLs never collide).
