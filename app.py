@@ -55,6 +55,7 @@ def _import_models() -> None:
     import registration.models  # noqa: F401
     import tasks.models  # noqa: F401
     import notifications.models  # noqa: F401
+    import competition.models  # noqa: F401
 
 
 def _init_login(app: Flask) -> None:
