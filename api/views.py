@@ -67,4 +67,4 @@ def get_event(event_id: int):
 
 
 # Check-in routes register on this blueprint.
-from api import checkins  # noqa: E402,F401
+from api import checkins, walkins  # noqa: E402,F401

@@ -7,6 +7,8 @@ from flask_login import current_user, login_required
 
 from accounts.permissions import can_check_in
 from events.views import get_event_for_staff
+from registration.models import RegistrationKind
+from registration.services import get_settings
 from registration.views import bp
 
 
@@ -21,8 +23,12 @@ def scanner(event_id: int):
         "undo": url_for("api.undo_checkin", event_id=event.id),
         "roster": url_for("api.checkin_roster", event_id=event.id),
         "search": url_for("api.search_checkin", event_id=event.id),
+        "walkin": url_for("api.create_walk_in", event_id=event.id),
     }
-    return render_template("registration/scanner.html", event=event, api=api)
+    settings = get_settings(event)
+    walk_ins = settings.kind != RegistrationKind.TEAM  # a team cannot be typed in at the door
+    return render_template("registration/scanner.html", event=event, api=api, walk_ins=walk_ins,
+                           groups=settings.groups or [])
 
 
 @bp.route("/manage/events/<int:event_id>/checkin/live")

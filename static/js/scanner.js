@@ -123,7 +123,9 @@
 
   function showAnswer(status, body, later) {
     var suffix = later ? " (" + ds.msgQueued + ")" : "";
-    if (status === 200 && body && body.result === "ok") {
+    if (status === 201 && body && body.result === "registered") {
+      show("ok", ds.msgRegistered, personLine(body.registration), body.session ? body.session.title : "");
+    } else if (status === 200 && body && body.result === "ok") {
       show("ok", ds.msgOk, personLine(body.registration), body.session ? body.session.title : "");
     } else if (status === 200 && body && body.result === "already_checked_in") {
       var when = localTime(body.checked_in_at);
@@ -474,6 +476,74 @@
       show("error", ds.msgFailed, "", ds.msgQueuedDetail);
     });
   });
+
+  // ------------------------------------------------------------------ walk-ins (现场报名)
+
+  var walkinForm = $("scan-walkin-form");
+  if (walkinForm) {
+    var walkinError = $("walkin-error");
+    var walkinSubmit = $("walkin-submit");
+    var walkinNonce = null;  // kept until the server answers, so a resend after a lost answer signs up once
+    var walkinFieldIds = { name: "walkin-name", phone: "walkin-phone", unit: "walkin-unit", email: "walkin-email",
+                           group: "walkin-group" };
+    var clearWalkinErrors = function () {
+      walkinError.hidden = true;
+      walkinError.textContent = "";
+      Object.keys(walkinFieldIds).forEach(function (name) {
+        var input = $(walkinFieldIds[name]);
+        if (input) { input.classList.remove("is-invalid"); }
+      });
+    };
+    var walkinFail = function (message, field, registration) {
+      walkinError.textContent = message;
+      walkinError.hidden = false;
+      var input = field && $(walkinFieldIds[field]);
+      if (input) { input.classList.add("is-invalid"); input.focus(); }
+      if (registration && registration.id) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "btn btn-success btn-sm ms-2";
+        button.textContent = ds.msgCheckIn;
+        button.addEventListener("click", function () {
+          button.disabled = true;
+          submit({ registration_id: registration.id, session_id: sessionId(), nonce: newNonce(),
+                   scanned_at: new Date().toISOString() });
+        });
+        walkinError.appendChild(button);
+      }
+    };
+    walkinForm.addEventListener("input", function () { walkinNonce = null; });
+    walkinForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      clearWalkinErrors();
+      if (!navigator.onLine) { walkinFail(ds.msgWalkinOffline); return; }
+      walkinNonce = walkinNonce || newNonce();
+      var payload = { nonce: walkinNonce, session_id: sessionId() };
+      Object.keys(walkinFieldIds).forEach(function (name) {
+        var input = $(walkinFieldIds[name]);
+        payload[name] = input ? input.value.trim() : "";
+      });
+      walkinSubmit.disabled = true;
+      post(ds.urlWalkin, payload).then(function (answer) {
+        walkinSubmit.disabled = false;
+        if (answer.status === 201 || answer.status === 200) {
+          walkinNonce = null;
+          walkinForm.reset();
+          showAnswer(answer.status, answer.body, false);
+          refreshRosterSoon();
+          return;
+        }
+        var error = (answer.body && answer.body.error) || {};
+        walkinFail(error.message || fmt(ds.msgError, { status: answer.status }), error.field,
+                   error.status === "approved" ? error.registration : null);
+        if (error.code !== "invalid") { walkinNonce = null; }
+        showAnswer(answer.status, answer.body, false);
+      }, function () {
+        walkinSubmit.disabled = false;
+        walkinFail(ds.msgWalkinOffline);
+      });
+    });
+  }
 
   // ------------------------------------------------------------------ start
 

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from registration.models import CheckIn, RegistrationState
+from registration.models import CheckIn, Registration, RegistrationState
 from registration.services import SignupData, register_participant
 from registration.tickets import qr_png, ticket_token
 from tests.browser.conftest import (
@@ -187,6 +187,36 @@ def test_search_and_check_in_by_hand_then_undo(new_context, console, db, gate):
     db.session.expire_all()
     standing = db.session.scalars(sa.select(CheckIn).where(CheckIn.registration_id == gate["registration"].id)).all()
     assert len(standing) == 1 and standing[0].undone_at is not None
+
+
+def test_a_walk_in_is_signed_up_and_checked_in_at_the_door(new_context, console, db, gate):
+    page = new_context(**PHONE).new_page()
+    log_in(page, gate["staff"])
+    page.goto(f"/manage/events/{gate['event'].id}/checkin")
+    page.click("#scan-walkin summary")
+    page.fill("#walkin-name", "鄢𠮷")
+    page.fill("#walkin-phone", "139 0000 7777")
+    page.fill("#walkin-unit", "福建师范大学")
+    page.click("#walkin-submit")
+    expect(page.locator("#scan-result")).to_have_class("scan-result scan-result-ok")
+    expect(page.locator("#scan-result")).to_contain_text("现场报名并签到成功")
+    expect(page.locator("#scan-result")).to_contain_text("鄢𠮷 · 福建师范大学")
+    expect(page.locator("#walkin-name")).to_have_value("")  # ready for the next person
+    assert_no_horizontal_overflow(page)
+    screenshot(page, "scanner-walkin-phone")
+    db.session.expire_all()
+    walk_in = db.session.scalar(sa.select(Registration).where(Registration.phone == "13900007777"))
+    assert walk_in is not None and walk_in.source == "walk_in" and check_in_rows(db, walk_in.id) == 1
+
+    # the same person again: refused, with a button to check in the existing sign-up (already in: amber)
+    console.allow(r"status of 409")
+    page.fill("#walkin-name", "鄢𠮷")
+    page.fill("#walkin-phone", "13900007777")
+    page.click("#walkin-submit")
+    expect(page.locator("#walkin-error")).to_contain_text("已报名")
+    page.locator("#walkin-error button").click()
+    expect(page.locator("#scan-result")).to_have_class("scan-result scan-result-already")
+    assert check_in_rows(db, walk_in.id) == 1
 
 
 def test_without_a_secure_context_a_photo_of_the_ticket_is_read(new_context, console, db, gate, tmp_path):
