@@ -22,23 +22,28 @@ from extensions import db
 
 
 class Rounding(str, enum.Enum):
+    """The same values as ``judging.values.Rounding`` (the aggregation's precision)."""
+
     HALF_UP = "half_up"  # 四舍五入 (default)
-    HALF_EVEN = "half_even"  # 银行家舍入
     UP = "up"  # away from zero
     DOWN = "down"  # toward zero (truncate)
 
 
 class AggregationMethod(str, enum.Enum):
+    """The same values as ``judging.aggregation.Method``."""
+
     MEAN = "mean"
     TRIMMED_MEAN = "trimmed_mean"  # 去掉一个最高分和一个最低分 (when the panel has at least trim_threshold judges)
-    CLOSEST_TWO = "closest_two"  # mean of the two closest (panels of 3)
+    TWO_CLOSEST = "two_closest"  # mean of the two closest (panels of 3)
     MEDIAN = "median"
 
 
 class Normalization(str, enum.Enum):
+    """Off, or one of ``judging.aggregation.NormalizationMethod``; always shown beside the raw result."""
+
     OFF = "off"
-    Z_SCORE = "z"
-    MEDIAN_MAD = "mad"
+    Z_SCORE = "z_score"
+    MEDIAN_MAD = "median_mad"
 
 
 class RoundState(str, enum.Enum):
@@ -295,8 +300,8 @@ class Module(db.Model):
 
 
 class Criterion(db.Model):
-    """评分项 (A1, A2 …): maximum and step; measurement (客观) or judgement (主观), the latter optionally on a
-    0–3 ladder with a descriptor per level (marks = level / 3 × maximum)."""
+    """评分项 (A1, A2 …): maximum and step; measurement (客观, optionally full mark or zero) or judgement (主观),
+    the latter optionally on a 0–3 ladder with a descriptor per level (marks = level / 3 × maximum)."""
 
     __tablename__ = "rubric_criteria"
 
@@ -309,6 +314,8 @@ class Criterion(db.Model):
     maximum: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
     step: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
     kind: Mapped[CriterionKind] = mapped_column(enum_column(CriterionKind))
+    # A measurement criterion marked all or nothing: only 0 or the maximum (满分或零分).
+    full_or_zero: Mapped[bool] = mapped_column(default=False)
     ladder: Mapped[bool] = mapped_column(default=False)
     levels: Mapped[list] = mapped_column(sa.JSON, default=list)  # 4 descriptors, level 0 to 3, when ladder is on
     position: Mapped[int] = mapped_column(default=0)
