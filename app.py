@@ -56,6 +56,7 @@ def _import_models() -> None:
     import tasks.models  # noqa: F401
     import notifications.models  # noqa: F401
     import competition.models  # noqa: F401
+    import judging.models  # noqa: F401
 
 
 def _init_login(app: Flask) -> None:

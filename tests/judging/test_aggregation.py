@@ -183,7 +183,8 @@ def test_scores_for_unknown_criteria_are_refused():
 
 
 def test_per_criterion_method_overrides_the_rule():
-    rubric = Rubric(criteria=(RubricCriterion("C1", "A", D(10), method=Method.MEDIAN), RubricCriterion("C2", "A", D(10))))
+    rubric = Rubric(criteria=(RubricCriterion("C1", "A", D(10), method=Method.MEDIAN),
+                              RubricCriterion("C2", "A", D(10))))
     # C1 median of 1, 2, 9 = 2; C2 mean of 1, 2, 9 = 4 → total 6.
     result = score_entrant(rubric, "E1", {"C1": values(1, 2, 9), "C2": values(1, 2, 9)})
     assert (result.criteria["C1"].score, result.criteria["C2"].score, result.total) == (D(2), D(4), D(6))
