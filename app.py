@@ -124,6 +124,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(events_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(registration_bp)
+    from notifications.views import bp as notifications_bp
+
+    app.register_blueprint(notifications_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -73,6 +73,18 @@ class Config:
     TICKET_PDF_FONT = os.environ.get("TICKET_PDF_FONT", "/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf")
     REGISTRATION_IMPORT_DIR = os.environ.get("REGISTRATION_IMPORT_DIR", "")
 
+    # Outgoing e-mail (SMTP). Without MAIL_SERVER nothing is sent: messages are kept in the outbox (organizers read
+    # them on the event's Messages page) and a log line says so. MAIL_PORT 0: 465 with MAIL_USE_SSL, else 25.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT") or 0)
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)  # STARTTLS (usually port 587)
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)  # TLS from the start (usually port 465)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "")  # e.g. "赛会 <noreply@example.org>"
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT") or 10)  # seconds per SMTP connection or command
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS") or 8)  # then the message is marked failed
+
     TESTING = False
     DEBUG = False
 
@@ -93,6 +105,7 @@ class TestingConfig(Config):
     )
     RATELIMIT_STORAGE_URI = "memory://"
     BASE_URL = "http://testserver"
+    MAIL_SERVER = ""  # tests that send start their own SMTP server
 
 
 class ProductionConfig(Config):

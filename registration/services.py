@@ -120,6 +120,22 @@ def save_settings(event: Event, *, kind: RegistrationKind, team_min_members: int
     return settings
 
 
+def _notify(registration: Registration, kind: str, *, now: datetime) -> None:
+    """Queue the participant's message of ``kind`` in the outbox; the scheduler sends it later, never the request."""
+    from notifications.services import queue_registration_message
+
+    queue_registration_message(registration, kind, now=now)
+
+
+def _current_language() -> str:
+    """The page's language (zh_Hans, zh_Hant, en): messages to the participant are written in it."""
+    from flask import current_app
+    from flask_babel import get_locale
+
+    locale = str(get_locale() or "")
+    return locale if locale in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
 def _log(registration: Registration, action: str, *, now: datetime, actor=None, **details) -> None:
     registration.history.append(
         RegistrationChange(at=now, actor_id=getattr(actor, "id", None), action=action,
@@ -233,6 +249,7 @@ def register_participant(event: Event, data: SignupData, *, now: datetime, actor
         group_name=data.group_name or None,
         answers=data.answers or {},
         source=data.source,
+        language=_current_language(),
         dedupe_phone=data.phone,
         dedupe_id_number=data.id_number or None,
         manage_key_hash=hash_manage_key(key),
@@ -275,6 +292,7 @@ def register_participant(event: Event, data: SignupData, *, now: datetime, actor
         registration.decided_at = now
     _log(registration, "created", now=now, actor=actor, status=registration.status.value, source=data.source)
     db.session.flush()
+    _notify(registration, "signup_received", now=now)
     return registration, key
 
 
@@ -356,6 +374,7 @@ def approve_registration(registration: Registration, *, now: datetime, actor) ->
     registration.updated_at = now
     _log(registration, "approved", now=now, actor=actor)
     db.session.flush()
+    _notify(registration, "approved", now=now)
     return registration
 
 
@@ -375,6 +394,7 @@ def reject_registration(registration: Registration, *, reason: str, now: datetim
     registration.updated_at = now
     _log(registration, "rejected", now=now, actor=actor, reason=reason[:2000])
     db.session.flush()
+    _notify(registration, "rejected", now=now)
     return promote_waitlist(registration.event, now=now) if held else []
 
 
@@ -401,6 +421,7 @@ def promote_waitlist(event: Event, *, now: datetime, limit: int = 1000) -> list[
         candidate.updated_at = now
         _log(candidate, "promoted", now=now, status=candidate.status.value)
         db.session.flush()
+        _notify(candidate, "promoted", now=now)
         promoted.append(candidate)
     return promoted
 
