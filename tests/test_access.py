@@ -133,6 +133,18 @@ ACCESS: dict[str, dict[str, dict[str, int | str]]] = {
     "registration.live": {"GET": event_staff(manage=200, staff=403)},
     "registration.move_field": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
     "registration.settings": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    # ---------------------------------------------------------------- messages (the outbox): organizers only.
+    # message_id: the "sign-up received" message of the event's sign-up (no e-mail address: a retry is refused with
+    # a message and goes back to the message's page). Empty forms are shown again with their errors (422).
+    "notifications.outbox": {"GET": event_staff(manage=200, staff=403)},
+    "notifications.message_detail": {"GET": event_staff(manage=200, staff=403)},
+    "notifications.retry": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "notifications.retry_failed": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "notifications.templates": {"GET": event_staff(manage=200, staff=403)},
+    "notifications.edit_template": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "notifications.reset_template": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "notifications.reminder": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "notifications.bulk_message": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
     # ---------------------------------------------------------------- JSON API
     "api.list_events": {"GET": signed_in(200, anonymous=401)},
     "api.get_event": {"GET": event_staff(manage=200, staff=200, anonymous=401)},
@@ -272,8 +284,21 @@ def url_values(world: World, role: str, event=None) -> dict[str, int]:
         "registration_id": registration.id,
         "key": key,
         "field_id": world.questions[event.id].id,
+        "message_id": outbox_message_id(registration),
+        "kind": "approved",  # a message template: kind and language
+        "language": "zh_Hans",
         "direction": "up",
     }
+
+
+def outbox_message_id(registration) -> int:
+    """The outbox message that signing up queued for ``registration`` (notifications)."""
+    import sqlalchemy as sa
+
+    from extensions import db
+    from notifications.models import Message
+
+    return db.session.scalar(sa.select(Message.id).where(Message.registration_id == registration.id).limit(1)) or 0
 
 
 def build_path(rule, values: dict) -> str:
