@@ -44,6 +44,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     templating.init_app(app)
     _register_blueprints(app)
     _register_cli(app)
+    from tasks.scheduler import init_app as init_scheduler
+
+    init_scheduler(app)  # development only: SCHEDULER_IN_PROCESS
     return app
 
 
@@ -124,6 +127,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(events_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(registration_bp)
+    from tasks.views import api_bp as tasks_api_bp
+    from tasks.views import bp as tasks_bp
+
+    app.register_blueprint(tasks_bp)
+    app.register_blueprint(tasks_api_bp)
     from notifications.views import bp as notifications_bp
 
     app.register_blueprint(notifications_bp)

@@ -44,3 +44,13 @@ def register(app: Flask) -> None:
         add_membership(user, org, MembershipRole.ADMIN)
         db.session.commit()
         click.echo(f"Created {user.login} as admin of {org.name}.")
+
+    @app.cli.command("scheduler")
+    @click.option("--once", is_flag=True, help="Run every sweep once, advance queued background tasks, and exit.")
+    @click.option("--tasks-for", default=60, show_default=True, type=click.IntRange(0, 3600),
+                  help="With --once: seconds to spend on background tasks.")
+    def scheduler_command(once: bool, tasks_for: int):
+        """Run the scheduler (sweeps and background tasks). Production: exactly one, as its own service."""
+        from tasks.cli import run_scheduler
+
+        run_scheduler(app, once=once, tasks_for=tasks_for)

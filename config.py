@@ -5,6 +5,7 @@ Pick one with ``SAIHUI_CONFIG`` (development, testing, production) or pass a cla
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -73,6 +74,15 @@ class Config:
     TICKET_PDF_FONT = os.environ.get("TICKET_PDF_FONT", "/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf")
     REGISTRATION_IMPORT_DIR = os.environ.get("REGISTRATION_IMPORT_DIR", "")
 
+    # Scheduler (issue 5). Production runs `flask --app app scheduler` as its own service; development may run it
+    # inside the web server (started on the first request); tests never start it.
+    SCHEDULER_IN_PROCESS = _bool("SCHEDULER_IN_PROCESS", False)
+    # Files that background tasks produce (exports): kept this many hours after the task finished, then deleted.
+    TASK_FILES_DIR = os.environ.get("TASK_FILES_DIR", str(INSTANCE_DIR / "task-files"))
+    TASK_FILE_RETENTION_HOURS = int(os.environ.get("TASK_FILE_RETENTION_HOURS", "24"))
+    # Sign-up lists longer than this are exported as a background task with a progress bar.
+    EXPORT_IN_BACKGROUND_FROM = int(os.environ.get("EXPORT_IN_BACKGROUND_FROM", "500"))
+
     # Outgoing e-mail (SMTP). Without MAIL_SERVER nothing is sent: messages are kept in the outbox (organizers read
     # them on the event's Messages page) and a log line says so. MAIL_PORT 0: 465 with MAIL_USE_SSL, else 25.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
@@ -95,6 +105,7 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = False
+    SCHEDULER_IN_PROCESS = _bool("SCHEDULER_IN_PROCESS", True)
 
 
 class TestingConfig(Config):
@@ -105,6 +116,8 @@ class TestingConfig(Config):
     )
     RATELIMIT_STORAGE_URI = "memory://"
     BASE_URL = "http://testserver"
+    SCHEDULER_IN_PROCESS = False
+    TASK_FILES_DIR = os.environ.get("TASK_FILES_DIR", str(Path(tempfile.gettempdir()) / "saihui-test-task-files"))
     MAIL_SERVER = ""  # tests that send start their own SMTP server
 
 

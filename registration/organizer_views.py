@@ -352,6 +352,24 @@ def export_registrations(event_id: int):
     return _xlsx_response(content, _download_name(event, "报名名单"))
 
 
+@bp.route("/manage/events/<int:event_id>/registrations/export-task", methods=["POST"])
+@login_required
+def start_export_task(event_id: int):
+    """The same export as a background task (big lists): written in chunks, with a progress bar, then offered for
+    download on the task's page. Logged like the direct export when the file is written."""
+    from registration.jobs import start_export
+
+    event = get_managed_event(event_id)  # CSRF is checked for every POST
+
+    def work():
+        task = start_export(db.session.get(Event, event.id), actor=current_user, now=utcnow())
+        db.session.commit()
+        return task.id
+
+    task_id = run_write(db.session, work)
+    return redirect(url_for("tasks.task_detail", task_id=task_id))
+
+
 @bp.route("/manage/events/<int:event_id>/registrations/import-template.xlsx")
 @login_required
 def import_template(event_id: int):

@@ -399,8 +399,16 @@ def reject_registration(registration: Registration, *, reason: str, now: datetim
 
 
 def promote_waitlist(event: Event, *, now: datetime, limit: int = 1000) -> list[Registration]:
-    """Move waitlisted sign-ups up, oldest first, while seats are free. Idempotent: safe to call any time."""
+    """Move waitlisted sign-ups up, oldest first, while seats are free. Idempotent: safe to call any time.
+
+    Concurrent callers (a cancellation, the scheduler's sweep) are serialized per event: the event's row is
+    locked first (on PostgreSQL a row lock; on SQLite this first write takes the write lock), so two promoters never
+    pick the same candidate, nor skip the oldest one that the other is about to find no seat for."""
     promoted: list[Registration] = []
+    db.session.execute(
+        sa.update(Event).where(Event.id == event.id).values(seats_taken=Event.seats_taken)
+        .execution_options(synchronize_session=False)
+    )
     query = (
         sa.select(Registration)
         .where(Registration.event_id == event.id, Registration.status == RegistrationState.WAITLISTED)
@@ -408,7 +416,7 @@ def promote_waitlist(event: Event, *, now: datetime, limit: int = 1000) -> list[
         .limit(1)
     )
     if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+        query = query.with_for_update()  # waits for a change to that sign-up in progress (e.g. a rejection)
     for _attempt in range(limit):
         candidate = db.session.scalar(query)
         if candidate is None or not capacity.take_event_seat(event.id):

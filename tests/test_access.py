@@ -154,6 +154,15 @@ ACCESS: dict[str, dict[str, dict[str, int | str]]] = {
     "api.undo_checkin": {"GET": everyone(405), "POST": checkin_staff(409)},
     "api.checkin_roster": {"GET": checkin_staff(200)},
     "api.search_checkin": {"GET": checkin_staff(200)},
+    # ---------------------------------------------------------------- background tasks (task_id: a queued export
+    # of the event). Whoever manages the task's event; the download of a task without a file goes back to its page.
+    "tasks.task_detail": {"GET": event_staff(manage=200, staff=403)},
+    "tasks.cancel": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "tasks.download": {"GET": event_staff(manage=302, staff=403)},
+    "tasks.event_tasks": {"GET": event_staff(manage=200, staff=403)},
+    "tasks_api.task_status": {"GET": event_staff(manage=200, staff=403, anonymous=401)},
+    # the export as a background task: organizers only, then on to the task's progress page
+    "registration.start_export_task": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
 }
 
 
@@ -183,6 +192,8 @@ class World:
     registrations: dict[int, tuple[object, str]] = field(default_factory=dict)
     # event id -> a custom question of that event's sign-up form
     questions: dict[int, object] = field(default_factory=dict)
+    # event id -> a queued background task (an export) of that event
+    tasks: dict[int, object] = field(default_factory=dict)
 
 
 def make_user(db, login: str, name: str, memberships=()):
@@ -250,11 +261,17 @@ def build_world(db, factory) -> World:
         event_a.id: make_question(db, event_a, users["organizer"]),
         event_b.id: make_question(db, event_b, users["other"]),
     }
+    from tasks.services import start_task
+
+    tasks = {
+        event_a.id: start_task("registration.export", event=event_a, actor=users["organizer"], params={}, now=NOW),
+        event_b.id: start_task("registration.export", event=event_b, actor=users["other"], params={}, now=NOW),
+    }
     db.session.commit()
     return World(
         org_a=org_a, branch_a=branch_a, org_b=org_b,
         event_a=event_a, session_a=event_a.sessions[0], event_b=event_b, session_b=event_b.sessions[0],
-        users=users, tokens=tokens, registrations=registrations, questions=questions,
+        users=users, tokens=tokens, registrations=registrations, questions=questions, tasks=tasks,
     )
 
 
@@ -284,6 +301,7 @@ def url_values(world: World, role: str, event=None) -> dict[str, int]:
         "registration_id": registration.id,
         "key": key,
         "field_id": world.questions[event.id].id,
+        "task_id": world.tasks[event.id].id if event.id in world.tasks else 0,
         "message_id": outbox_message_id(registration),
         "kind": "approved",  # a message template: kind and language
         "language": "zh_Hans",
