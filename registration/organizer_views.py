@@ -258,7 +258,8 @@ def _chosen_ids(values: list[str]) -> list[int]:
 @bp.route("/manage/events/<int:event_id>/registrations/bulk", methods=["POST"])
 @login_required
 def bulk_action(event_id: int):
-    """Approve, reject (one reason for all) or move up from the waiting list the ticked sign-ups.
+    """Approve, reject (one reason for all) or move up from the waiting list the ticked sign-ups; or print their
+    name badges (to the badge form, nothing changed).
 
     Each sign-up is its own transaction: the decisions are independent, so one that cannot be done (no free seat,
     already cancelled by the participant a moment ago) must not undo the others, and SQLite cannot roll back one
@@ -267,6 +268,14 @@ def bulk_action(event_id: int):
     event = get_managed_event(event_id)
     form = RegistrationBulkForm()
     back = request.referrer if _same_site(request.referrer) else url_for("registration.organizer_list", event_id=event_id)
+    if request.form.get("action") == "badges":  # changes nothing: on to the badge form with the ticked sign-ups
+        from registration.badge_views import badges_url
+
+        badge_ids = _chosen_ids(request.form.getlist("ids"))
+        if not badge_ids:
+            flash(_("Tick at least one sign-up."), "warning")
+            return redirect(back)
+        return redirect(badges_url(event.id, badge_ids))
     if not form.validate_on_submit():
         errors = form.action.errors or form.reason.errors
         flash(errors[0] if errors else _("Choose an action."), "error")

@@ -447,3 +447,4 @@ def find(event_id: int):
 # Organizer pages register their routes on the same blueprint.
 from registration import field_views, organizer_views  # noqa: E402,F401
 from registration import checkin_views  # noqa: E402,F401
+from registration import badge_views  # noqa: E402,F401

@@ -131,6 +131,9 @@ ACCESS: dict[str, dict[str, dict[str, int | str]]] = {
     "registration.scanner": {"GET": expect(anonymous=LOGIN, participant=404, other=404, judge=403, staff=200, organizer=200, admin=200)},
     # the organizers' live check-in view: staff scan, organizers watch
     "registration.live": {"GET": event_staff(manage=200, staff=403)},
+    # name badges (胸卡): organizers only; the PDF of event A's one approved sign-up, each download logged
+    "registration.badges_form": {"GET": event_staff(manage=200, staff=403)},
+    "registration.badges_pdf": {"GET": event_staff(manage=200, staff=403)},
     "registration.move_field": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
     "registration.settings": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
     # ---------------------------------------------------------------- messages (the outbox): organizers only.
