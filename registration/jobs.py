@@ -224,6 +224,7 @@ def export_step(task, now: datetime) -> StepResult:
         cursor.update(
             part=part, after_id=batch[-1].id, rows=cursor["rows"] + len(batch),
             has_note=cursor["has_note"] or any("note" in (r.answers or {}) for r in batch),
+            stage="rows" if len(batch) == chunk else "workbook",  # a short chunk was the last one
         )
         task.cursor = cursor
         # Sign-ups made during the export are included (they come later by id): the total grows with them.
