@@ -12,6 +12,7 @@ import logging
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from events.models import Event, EventState
 from extensions import db
@@ -51,7 +52,7 @@ def queue_due_reminders(now: datetime) -> int:
     return queued
 
 
-@task_handler(services.BULK_KIND)
+@task_handler(services.BULK_KIND, label=_l("Message to many"))
 def bulk_message_step(task, now: datetime) -> StepResult:
     """Queue the task's message for the next chunk of its audience, after the last sign-up id in the cursor.
 
