@@ -110,7 +110,7 @@ class Layout:
 PORTRAIT = Style(padding=6 * MM, band=20 * MM, title_max=16, title_min=9, role_band=13 * MM, role_max=24,
                  name_max=60, name_min=22, name_block=36 * MM, unit_max=17, detail_max=13, detail_min=8,
                  qr=36 * MM, qr_beside=False, gap=3.5 * MM)
-LANDSCAPE = Style(padding=4.5 * MM, band=11 * MM, title_max=11, title_min=6.5, role_band=8.5 * MM, role_max=14,
+LANDSCAPE = Style(padding=4.5 * MM, band=11 * MM, title_max=12.5, title_min=6.5, role_band=8.5 * MM, role_max=14,
                   name_max=40, name_min=16, name_block=20 * MM, unit_max=12, detail_max=9.5, detail_min=6.5,
                   qr=27 * MM, qr_beside=True, gap=2.5 * MM)
 
