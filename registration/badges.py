@@ -346,7 +346,7 @@ def read_options(args, *, offered: Sequence[str], default_fields: Sequence[str],
     (default) or ``0``; ``ids`` comma-separated or repeated sign-up ids (absent: all approved); ``group`` and
     ``session`` narrow the selection. Unknown values are reported, never guessed."""
     errors: list[OptionError] = []
-    sent = [value.strip() for value in args.getlist("fields")]
+    sent = [value.strip() for value in args.getlist("fields") if value.strip()]
     if sent:
         chosen = set()
         for value in sent:
@@ -376,7 +376,7 @@ def read_options(args, *, offered: Sequence[str], default_fields: Sequence[str],
 
     ids: tuple[int, ...] | None = None
     id_values = [part.strip() for value in args.getlist("ids") for part in value.split(",") if part.strip()]
-    if args.getlist("ids"):
+    if id_values:  # ``ids=`` with nothing in it: as if absent
         bad = [value for value in id_values if not (value.isdigit() and 0 < int(value) < 2**31)]
         if bad:
             errors.append(OptionError("ids", "bad_ids", ", ".join(bad[:5])[:60]))

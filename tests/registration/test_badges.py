@@ -183,6 +183,7 @@ def test_options_as_the_form_sends_them():
     unticked, _ = options(fields="name", qr="0", title="")
     assert unticked.fields == () and unticked.qr is False and unticked.title == ""  # only the name, no title, no QR
     assert options(ids=["3", "4,5"])[0].ids == (3, 4, 5)
+    assert options(ids="")[0].ids is None and options(ids=" , ")[0].ids is None  # nothing ticked: all approved
 
 
 @pytest.mark.parametrize("args, param, code", [
