@@ -140,3 +140,21 @@ def test_two_schedulers_at_once_queue_each_reminder_once(app, db, factory, organ
     assert sum(counts) == 40
     rows = reminders(db)
     assert len(rows) == 40 and len({m.registration_id for m in rows}) == 40
+
+
+def test_the_scheduler_runs_both_sweeps_from_the_one_list(app, db, factory, organizer):
+    """The job ids in tasks/schedule.py resolve to these functions, and run under the runner's lock."""
+    from tasks.runner import Runner
+    from tasks.schedule import sweep_by_id
+
+    org, actor = organizer
+    event = factory.event(org, status="published")
+    signup(event, 1, email="a@example.org")
+    services.save_reminder_setting(event, enabled=True, hours_before=24, actor=actor, now=NOW)
+    db.session.commit()
+    sweeps = [sweep_by_id("notifications.queue_due_reminders"), sweep_by_id("notifications.send_due_messages")]
+    assert sweeps[0].resolve() is jobs.queue_due_reminders and sweeps[1].resolve() is jobs.send_due_messages
+    when = event.starts_at - timedelta(hours=2)
+    results = Runner(app, sweeps=sweeps).run_all_sweeps(when)
+    assert results == {"notifications.queue_due_reminders": 1, "notifications.send_due_messages": 2}
+    assert {m.state.value for m in reminders(db)} == {"kept"}
