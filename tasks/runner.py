@@ -62,7 +62,7 @@ class Runner:
     def _run_sweep(self, sweep: Sweep, now: datetime) -> int | None:
         with locks.sweep_lock(sweep.job_id, owner=self.owner, now=now, lease=sweep.lease) as held:
             if not held:
-                log.info("sweep %s: skipped, another scheduler is running it", sweep.job_id)
+                log.debug("sweep %s: skipped, another scheduler is running it", sweep.job_id)
                 return None
             started = utcnow()
             began = time.monotonic()
