@@ -135,6 +135,9 @@ def _register_blueprints(app: Flask) -> None:
     from notifications.views import bp as notifications_bp
 
     app.register_blueprint(notifications_bp)
+    from competition.views import bp as competition_bp
+
+    app.register_blueprint(competition_bp)
 
 
 def _register_cli(app: Flask) -> None:

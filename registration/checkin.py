@@ -5,17 +5,20 @@ actor and the scanner's nonce are parameters.
 
 **No double check-in, by the database.** A check-in is a ``CheckIn`` row; the unique constraint on
 (registration_id, active_key) refuses a second standing check-in of the same sign-up at the same place (the event,
-key 0, or one session, key = its id). On PostgreSQL the sign-up's row is locked first (SELECT … FOR UPDATE), so two
-gates scanning the same ticket are served one after the other and the second reads the first's check-in. SQLite has
-no row locks: both may read "not in yet", and the second insert then fails on the constraint. Either way a
-conflict surfaces as ``IntegrityError`` (or, on SQLite, a lock error that ``core.database.run_write`` retries): the
-caller rolls back the whole unit of work and runs it once more; the second run reads the winner and answers
-``already_checked_in``. (SAVEPOINTs do not work on SQLite here, see ``core.database``.)
+key 0, or one session, key = its id). On PostgreSQL the sign-up's row is locked (SELECT … FOR UPDATE, which reads its
+standing check-in in the same statement), so two gates scanning the same ticket are served one after the other; the
+second may still read "not in yet" from its statement's snapshot, and its insert then fails on the constraint.
+SQLite has no row locks: both may read "not in yet", with the same end. Either way a conflict surfaces as
+``IntegrityError`` (or, on SQLite, a lock error that ``core.database.run_write`` retries): the caller rolls back the
+whole unit of work and runs it once more; the second run reads the winner and answers ``already_checked_in``.
+(SAVEPOINTs do not work on SQLite here, see ``core.database``.)
 
 **Idempotent scans.** A scan carries a client nonce. Its answer (status and JSON body) is stored in a
 ``ScanRequest`` under that nonce (unique), in the same transaction as the check-in; the same nonce again returns the
 stored answer exactly and changes nothing, even if the check-in was undone since. A nonce sent again with another
-ticket or for another event is refused (``nonce_reused``).
+ticket or for another event is refused (``nonce_reused``). The scanner's API skips the look-up of the nonce on a
+first try (``check_replay=False``: one query less for the new nonce of nearly every scan) and lets the unique nonce
+catch a used one; see ``check_in``.
 
 **Failed scans are data.** A refused scan raises ``CheckinError`` with ``record=True``. Its unit of work is rolled
 back, so the caller then calls ``record_scan_failure`` in a new one: a ``ScanFailure`` row with the precise reason
@@ -222,31 +225,34 @@ def _replay(event: Event, nonce: str | None, asked: str) -> CheckinOutcome | Non
 
 def check_in(event: Event, token: str, *, session_id: int | None = None, nonce: str | None = None,
              scanned_at: datetime | None = None, actor, now: datetime, source: CheckInSource = CheckInSource.SCAN,
-             keys: dict[int, bytes] | None = None) -> CheckinOutcome:
+             keys: dict[int, bytes] | None = None, check_replay: bool = True) -> CheckinOutcome:
     """Check in the holder of a scanned ticket at ``event`` (or one of its sessions).
 
     Returns the outcome (``ok`` or ``already_checked_in``, or the stored answer of the same nonce); raises
     ``CheckinError``. ``keys``: the ticket keys (default: this app's, ``registration.tickets.ticket_keys``).
     May raise ``IntegrityError`` when a concurrent request won: roll back and call again (see the module docs).
+
+    The ticket's signature is checked before the database is asked anything about it. ``check_replay=False``
+    skips the look-up of the nonce, for a caller that calls first without it (the scanner's API: almost every
+    nonce is new): a used nonce then surfaces as ``IntegrityError`` (the nonce is unique), and a refusal may be a
+    retry's; the caller rolls back and asks again with ``check_replay=True``, which answers as if it had looked
+    first.
     """
     asked = request_hash(event.id, token=token, session_id=session_id)
-    replayed = _replay(event, nonce, asked)
-    if replayed is not None:
-        return replayed
-    _check_open(event)
-    session = find_event_session(event, session_id)
-    checked_in_at = _checked_in_at(scanned_at, now)
-    if keys is None:
-        from registration.tickets import ticket_keys
-
-        keys = ticket_keys()
     try:
-        claims = parse_ticket(token, keys=keys)
-    except TokenError as error:
-        if error.code == "unknown_key":
-            logger.warning("check-in at event %s: a ticket signed with a key this server does not have", event.id)
-        raise CheckinError("invalid_token", _("This is not a valid ticket for this event."), status=400,
-                           reason=error.code) from None
+        _check_open(event)
+        session = find_event_session(event, session_id)
+        checked_in_at = _checked_in_at(scanned_at, now)
+        claims = _verify_ticket(event, token, keys)
+    except CheckinError:
+        replayed = _replay(event, nonce, asked) if check_replay else None
+        if replayed is not None:  # the stored answer of this very request wins over today's refusal
+            return replayed
+        raise
+    if check_replay:
+        replayed = _replay(event, nonce, asked)
+        if replayed is not None:
+            return replayed
     if claims.event_id != event.id:
         raise CheckinError("wrong_event", _("This ticket is for another event."), status=409,
                            details={"ticket_event_id": claims.event_id})
@@ -254,14 +260,31 @@ def check_in(event: Event, token: str, *, session_id: int | None = None, nonce: 
                      asked=asked, actor=actor, now=now, source=source)
 
 
+def _verify_ticket(event: Event, token: str, keys: dict[int, bytes] | None):
+    """The ticket's claims, its signature checked with the server's keys (no database); ``invalid_token``."""
+    if keys is None:
+        from registration.tickets import ticket_keys
+
+        keys = ticket_keys()
+    try:
+        return parse_ticket(token, keys=keys)
+    except TokenError as error:
+        if error.code == "unknown_key":
+            logger.warning("check-in at event %s: a ticket signed with a key this server does not have", event.id)
+        raise CheckinError("invalid_token", _("This is not a valid ticket for this event."), status=400,
+                           reason=error.code) from None
+
+
 def check_in_registration(event: Event, registration_id: int, *, session_id: int | None = None,
                           nonce: str | None = None, scanned_at: datetime | None = None, actor, now: datetime,
-                          source: CheckInSource = CheckInSource.MANUAL) -> CheckinOutcome:
-    """Check in a sign-up found on the staff's list (no ticket at hand): the same rules as a scan."""
+                          source: CheckInSource = CheckInSource.MANUAL, check_replay: bool = True) -> CheckinOutcome:
+    """Check in a sign-up found on the staff's list (no ticket at hand): the same rules as a scan (and the same
+    ``check_replay``)."""
     asked = request_hash(event.id, registration_id=registration_id, session_id=session_id)
-    replayed = _replay(event, nonce, asked)
-    if replayed is not None:
-        return replayed
+    if check_replay:
+        replayed = _replay(event, nonce, asked)
+        if replayed is not None:
+            return replayed
     _check_open(event)
     session = find_event_session(event, session_id)
     checked_in_at = _checked_in_at(scanned_at, now)
@@ -269,23 +292,28 @@ def check_in_registration(event: Event, registration_id: int, *, session_id: int
                      actor=actor, now=now, source=source)
 
 
-def _lock_registration(registration_id: int) -> Registration | None:
-    """The sign-up, its row locked until the end of the transaction (PostgreSQL; SQLite ignores FOR UPDATE)."""
-    return db.session.scalar(
-        sa.select(Registration).where(Registration.id == registration_id)
-        .with_for_update().execution_options(populate_existing=True)
-    )
+def _lock_registration(registration_id: int, session_key: int) -> tuple[Registration | None, CheckIn | None]:
+    """The sign-up, its row locked until the end of the transaction (PostgreSQL; SQLite ignores FOR UPDATE), and
+    its standing check-in at the place, in one statement.
 
-
-def find_standing_check_in(registration_id: int, session_key: int) -> CheckIn | None:
-    return db.session.scalar(
-        sa.select(CheckIn).where(CheckIn.registration_id == registration_id, CheckIn.active_key == session_key)
-    )
+    The check-in is read with the statement's snapshot: when a concurrent scan of the same ticket held the lock,
+    its check-in may not show here, and the insert that follows then fails on the unique constraint (the caller
+    runs the unit of work again, and that run reads the winner's check-in).
+    """
+    row = db.session.execute(
+        sa.select(Registration, CheckIn)
+        .outerjoin(CheckIn, sa.and_(CheckIn.registration_id == Registration.id, CheckIn.active_key == session_key))
+        .where(Registration.id == registration_id)
+        .with_for_update(of=Registration)
+        .execution_options(populate_existing=True)
+    ).first()
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 def _check_in(event: Event, registration_id: int, session: EventSession | None, *, checked_in_at: datetime,
               nonce: str | None, asked: str, actor, now: datetime, source: CheckInSource) -> CheckinOutcome:
-    registration = _lock_registration(registration_id)
+    key = session.id if session is not None else EVENT_KEY
+    registration, standing = _lock_registration(registration_id, key)
     if registration is None or registration.event_id != event.id:
         raise CheckinError("not_found", _("No sign-up matches this ticket."), status=404)
     if registration.status != RegistrationState.APPROVED:
@@ -301,8 +329,6 @@ def _check_in(event: Event, registration_id: int, session: EventSession | None, 
             "wrong_session", _("%(name)s did not sign up for “%(title)s”.", name=registration.name, title=session.title),
             status=409, registration_id=registration.id, details={"registration": registration_json(registration)},
         )
-    key = session.id if session is not None else EVENT_KEY
-    standing = find_standing_check_in(registration.id, key)
     if standing is not None:
         outcome = CheckinOutcome(200, answer_body("already_checked_in", standing, session), check_in=standing)
     else:
@@ -315,6 +341,7 @@ def _check_in(event: Event, registration_id: int, session: EventSession | None, 
         db.session.flush()  # a concurrent winner's row makes this fail: IntegrityError, the caller retries
         outcome = CheckinOutcome(200, answer_body("ok", standing, session), check_in=standing)
     if nonce:
+        # A nonce used before (by a request that skipped the look-up, see check_in) fails here: IntegrityError.
         db.session.add(ScanRequest(nonce=nonce, event_id=event.id, actor_id=getattr(actor, "id", None),
                                    request_hash=asked, status_code=outcome.status, response=outcome.body,
                                    created_at=now))
@@ -344,6 +371,21 @@ def record_scan_failure(event: Event, error: CheckinError, *, token: str | None 
         ))
     db.session.flush()
     return failure
+
+
+def handle_refusal(event: Event, error: CheckinError, *, token: str | None = None, registration_id: int | None = None,
+                   session_id: int | None = None, nonce: str | None = None, actor, now: datetime,
+                   source: CheckInSource = CheckInSource.SCAN) -> CheckinOutcome | None:
+    """After a refused check-in that did not look its nonce up first (``check_replay=False``), in a new unit of
+    work: the stored answer when the same request came before (returned: its first answer wins), ``nonce_reused``
+    when the nonce came with another request (raised), else the failure kept (``record_scan_failure``; None)."""
+    asked = request_hash(event.id, token=token, registration_id=registration_id, session_id=session_id)
+    replayed = _replay(event, nonce, asked)
+    if replayed is not None:
+        return replayed
+    record_scan_failure(event, error, token=token, registration_id=registration_id, session_id=session_id,
+                        nonce=nonce, actor=actor, now=now, source=source)
+    return None
 
 
 # ---------------------------------------------------------------- undo

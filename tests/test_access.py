@@ -157,6 +157,46 @@ ACCESS: dict[str, dict[str, dict[str, int | str]]] = {
     "api.undo_checkin": {"GET": everyone(405), "POST": checkin_staff(409)},
     "api.checkin_roster": {"GET": checkin_staff(200)},
     "api.search_checkin": {"GET": checkin_staff(200)},
+    # ---------------------------------------------------------------- competitions (赛项) set-up: organizers and
+    # admins only; check-in staff and judges 403. competition_id etc. name the world's competition of the event (one
+    # round with a rubric, two groups, three entrants). Empty forms are shown again with their errors (422); one-button
+    # actions go back to their page with a message (302), also when refused (a group with entrants, no draw yet).
+    "competition.index": {"GET": event_staff(manage=200, staff=403)},
+    "competition.create": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "competition.detail": {"GET": event_staff(manage=200, staff=403)},
+    "competition.edit": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "competition.add_group": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "competition.edit_group": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "competition.delete_group": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "competition.create_round": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "competition.edit_round": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "competition.delete_round": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "competition.start_scoring": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "competition.rubric": {"GET": event_staff(manage=200, staff=403)},
+    "competition.add_module": {"GET": everyone(405), "POST": event_staff(manage=422, staff=403)},
+    "competition.edit_module": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "competition.delete_module": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "competition.create_criterion": {"GET": event_staff(manage=200, staff=403),
+                                     "POST": event_staff(manage=422, staff=403)},
+    "competition.edit_criterion": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "competition.delete_criterion": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "competition.entrants": {"GET": event_staff(manage=200, staff=403)},
+    "competition.add_from_signups": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "competition.create_entrant": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "competition.edit_entrant": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "competition.delete_entrant": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "competition.roll_call": {"GET": event_staff(manage=200, staff=403)},
+    "competition.set_roll_call": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "competition.roll_call_scan": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    # the draw and its sealed mapping: organizers only
+    "competition.draw_page": {"GET": event_staff(manage=200, staff=403)},
+    "competition.do_draw": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    # the export holds phone numbers: organizers only, logged
+    "competition.workbook_template": {"GET": event_staff(manage=200, staff=403)},
+    "competition.workbook_export": {"GET": event_staff(manage=200, staff=403)},
+    "competition.workbook_import": {"GET": event_staff(manage=200, staff=403),
+                                    "POST": event_staff(manage=422, staff=403)},
+    "competition.workbook_confirm": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
     # ---------------------------------------------------------------- background tasks (task_id: a queued export
     # of the event). Whoever manages the task's event; the download of a task without a file goes back to its page.
     "tasks.task_detail": {"GET": event_staff(manage=200, staff=403)},
@@ -197,6 +237,8 @@ class World:
     questions: dict[int, object] = field(default_factory=dict)
     # event id -> a queued background task (an export) of that event
     tasks: dict[int, object] = field(default_factory=dict)
+    # event id -> URL values of that event's competition (competition_id, round_id, group_id, entrant_id, …)
+    competitions: dict[int, dict] = field(default_factory=dict)
 
 
 def make_user(db, login: str, name: str, memberships=()):
@@ -270,11 +312,18 @@ def build_world(db, factory) -> World:
         event_a.id: start_task("registration.export", event=event_a, actor=users["organizer"], params={}, now=NOW),
         event_b.id: start_task("registration.export", event=event_b, actor=users["other"], params={}, now=NOW),
     }
+    from tests.competition.builders import competition_url_values, make_competition
+
+    competitions = {
+        event_a.id: competition_url_values(make_competition(event_a, users["organizer"], now=NOW)),
+        event_b.id: competition_url_values(make_competition(event_b, users["other"], now=NOW)),
+    }
     db.session.commit()
     return World(
         org_a=org_a, branch_a=branch_a, org_b=org_b,
         event_a=event_a, session_a=event_a.sessions[0], event_b=event_b, session_b=event_b.sessions[0],
         users=users, tokens=tokens, registrations=registrations, questions=questions, tasks=tasks,
+        competitions=competitions,
     )
 
 
@@ -309,7 +358,14 @@ def url_values(world: World, role: str, event=None) -> dict[str, int]:
         "kind": "approved",  # a message template: kind and language
         "language": "zh_Hans",
         "direction": "up",
+        **world.competitions.get(event.id, competition_zero_values()),
     }
+
+
+def competition_zero_values() -> dict[str, int]:
+    """URL values for an event without a competition: ids that exist nowhere (its pages answer 404)."""
+    return dict.fromkeys(("competition_id", "group_id", "round_id", "module_id", "criterion_id", "entrant_id"), 0) | {
+        "stage": 1}
 
 
 def outbox_message_id(registration) -> int:

@@ -68,6 +68,10 @@ def world(db, factory):
                                        sessions=1, starts_at=world.event_a.starts_at)
     world.registrations[world.branch_event.id] = make_registration(db, world.branch_event, "吴三多", "13900000003")
     world.questions[world.branch_event.id] = make_question(db, world.branch_event, world.users["branch_admin"])
+    from tests.competition.builders import competition_url_values, make_competition
+
+    world.competitions[world.branch_event.id] = competition_url_values(
+        make_competition(world.branch_event, world.users["branch_admin"]))
     db.session.commit()
     return world
 
