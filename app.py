@@ -60,6 +60,7 @@ def _import_models() -> None:
     import notifications.models  # noqa: F401
     import competition.models  # noqa: F401
     import judging.models  # noqa: F401
+    import certificates.models  # noqa: F401
 
 
 def _init_login(app: Flask) -> None:
