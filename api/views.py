@@ -68,3 +68,4 @@ def get_event(event_id: int):
 
 # Check-in routes register on this blueprint.
 from api import checkins, walkins  # noqa: E402,F401
+from api import scores  # noqa: E402,F401  (judges' tablets: PUT /scores, sheets, submit)
