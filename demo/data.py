@@ -141,6 +141,7 @@ def load_demo(now: datetime) -> list[DemoUser]:
     ensure_forum_signups(forum, now=now)
     ensure_forum_check_ins(forum, staff=users["staff@demo.saihui"])
     ensure_competition_teams(contest, actor=organizer, now=now)
+    ensure_competition_setup(contest, actor=organizer, now=now)
     topics = ["大模型应用落地", "数据安全合规", "低代码开发", "云原生架构", "物联网平台", "数字孪生",
               "开源治理", "信创适配", "智能客服", "网络安全攻防", "元宇宙与文旅"]
     for month, topic in enumerate(topics, start=1):
@@ -215,6 +216,58 @@ def ensure_competition_teams(event: Event, *, actor: User, now: datetime) -> Non
         )
         if i < 22 and registration.status == RegistrationState.PENDING:
             approve_registration(registration, now=now, actor=actor)
+
+
+COMPETITION_TITLE = "云计算、小程序行业技能大赛"
+
+
+def ensure_competition_setup(event: Event, *, actor: User, now: datetime) -> None:
+    """The competition (赛项) of the contest, set up: its groups, a 决赛 round whose rubric has module A (客观,
+    measurement) and module B (主观, judgement, two criteria on the 0–3 ladder), the approved teams as entrants,
+    and the station numbers drawn (a fixed seed, so that every demo has the same draw)."""
+    import random
+    from decimal import Decimal
+
+    from competition import services as competition_services
+    from competition.draw import draw
+    from competition.models import Competition, CriterionKind
+
+    if db.session.scalar(sa.select(Competition.id).where(Competition.event_id == event.id,
+                                                         Competition.title == COMPETITION_TITLE)):
+        return
+    s = competition_services
+    competition = s.create_competition(
+        event, s.CompetitionData(title=COMPETITION_TITLE, groups=["中职组", "高职组", "企业组"],
+                                 description="云计算平台搭建与运维、微信小程序开发。团体赛，每队 2–3 人。"),
+        actor=actor, now=now)
+    final = s.add_round(competition, s.RoundData(name="决赛", starts_at=local("2026-12-19 09:00"),
+                                                 ends_at=local("2026-12-20 17:00"), carries_scores_forward=True,
+                                                 weight=Decimal(100)), actor=actor, now=now)
+    rubric = s.rubric_for(final)
+    objective = s.add_module(rubric, s.ModuleData(code="A", name="客观", weight=Decimal(60)), actor=actor, now=now)
+    for code, name, maximum, step, full_or_zero, description in (
+        ("A1", "云主机创建与网络配置", "15", "0.5", False, "按检查点逐项测量，每个检查点 0.5 分。"),
+        ("A2", "容器化部署与服务发布", "20", "0.5", False, "服务可访问、配置正确，按检查点计分。"),
+        ("A3", "安全组与访问控制", "5", "5", True, "策略全部正确得满分，否则不得分。"),
+        ("A4", "小程序核心功能实现", "20", "1", False, "按功能清单逐项测试。"),
+    ):
+        s.add_criterion(objective, s.CriterionData(code=code, name=name, maximum=maximum, step=step,
+                                                   kind=CriterionKind.MEASUREMENT, full_or_zero=full_or_zero,
+                                                   description=description), actor=actor, now=now)
+    subjective = s.add_module(rubric, s.ModuleData(code="B", name="主观", weight=Decimal(40)), actor=actor, now=now)
+    s.add_criterion(subjective, s.CriterionData(
+        code="B1", name="方案设计与架构合理性", maximum="9", step="3", kind=CriterionKind.JUDGEMENT, ladder=True,
+        levels=["未提交方案或方案不可行", "方案基本可行，架构存在明显缺陷", "方案合理，架构清晰", "方案优秀，兼顾高可用与成本"]),
+        actor=actor, now=now)
+    s.add_criterion(subjective, s.CriterionData(
+        code="B2", name="界面与用户体验", maximum="6", step="2", kind=CriterionKind.JUDGEMENT, ladder=True,
+        levels=["界面不可用", "界面可用但交互混乱", "界面规范、交互顺畅", "界面美观、体验出色"]),
+        actor=actor, now=now)
+    s.add_criterion(subjective, s.CriterionData(
+        code="B3", name="现场答辩", maximum="10", step="0.5", kind=CriterionKind.JUDGEMENT,
+        description="表达清晰、回答准确、团队协作。"), actor=actor, now=now)
+    s.add_entrants_from_registrations(competition, actor=actor, now=now)
+    draw(competition, 1, actor=actor, now=now, rng=random.Random(20261219), prefix="")
 
 
 def ensure_forum_check_ins(event: Event, *, staff: User) -> None:
