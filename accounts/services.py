@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from accounts.models import ApiToken, LoginFailure, Membership, MembershipRole, Organization, User, hash_api_token
 from core.errors import DomainError
@@ -142,7 +143,11 @@ def revoke_api_token(user: User, token_id: int, *, now: datetime) -> ApiToken:
 def find_user_by_api_token(secret: str, *, now: datetime) -> User | None:
     if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_api_token(secret)))
+    # One query for the token, its user and the user's memberships (every API request needs all three).
+    token = db.session.scalars(
+        sa.select(ApiToken).where(ApiToken.token_hash == hash_api_token(secret))
+        .options(joinedload(ApiToken.user).joinedload(User.memberships))
+    ).unique().first()
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     # Touch at most once a minute, so that a busy scanner does not write on every request.

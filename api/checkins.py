@@ -143,43 +143,64 @@ def _write(work):
     raise AssertionError("unreachable")
 
 
-def _record_failure(event_id: int, error: CheckinError, scan: Scan, now: datetime) -> None:
-    """Keep a failed scan, in its own transaction: the failed check-in's was rolled back."""
-    if not error.record:
-        return
+def _refused(event_id: int, error: CheckinError, scan: Scan, now: datetime):
+    """The answer to a refused scan (its unit of work rolled back), in a new unit of work: the first answer when the
+    same request came before with this nonce, else the refusal, kept when it is a failed scan."""
 
     def work():
         event = db.session.get(Event, event_id)
-        checkin.record_scan_failure(event, error, token=scan.token, registration_id=scan.registration_id,
-                                    session_id=scan.session_id, nonce=scan.nonce, actor=current_user, now=now,
-                                    source=scan.source)
+        replayed = checkin.handle_refusal(
+            event, error, token=scan.token, registration_id=scan.registration_id, session_id=scan.session_id,
+            nonce=scan.nonce, actor=current_user, now=now, source=scan.source)
         db.session.commit()
+        return replayed
 
     try:
-        run_write(db.session, work)
+        replayed = run_write(db.session, work)
     except IntegrityError:  # a concurrent request with the same nonce recorded the same failure
         db.session.rollback()
+        return _error(error)
+    except CheckinError as reused:  # the nonce came before with another request
+        db.session.rollback()
+        return _error(reused)
+    return _error(error) if replayed is None else _answer(replayed)
+
+
+def _answer(outcome: checkin.CheckinOutcome):
+    response = jsonify(outcome.body)
+    response.status_code = outcome.status
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 @bp.post("/events/<int:event_id>/checkins")
 @login_required
 def create_checkin(event_id: int):
-    _event_for_checkin(event_id)
+    """A scan. The first try skips the look-up of the nonce (nearly every nonce is new; a used one fails on its
+    unique constraint and the retry looks it up), and a refusal looks it up before it is kept: the answer is the
+    same as with the look-up first, for one query less."""
+    _event = _event_for_checkin(event_id)  # kept: the unit of work below finds it in the session
     try:
         scan = _read_scan()
     except CheckinError as error:
         return _error(error)
     now = utcnow()
 
+    runs = []
+
     def work():
+        retry = bool(runs)  # run again after a conflict (or an SQLite lock): look the nonce up first
+        runs.append(retry)
         fresh = db.session.get(Event, event_id)
         if scan.token is not None:
             outcome = checkin.check_in(fresh, scan.token, session_id=scan.session_id, nonce=scan.nonce,
-                                       scanned_at=scan.scanned_at, actor=current_user, now=now, source=scan.source)
+                                       scanned_at=scan.scanned_at, actor=current_user, now=now, source=scan.source,
+                                       check_replay=retry)
         else:
             outcome = checkin.check_in_registration(fresh, scan.registration_id, session_id=scan.session_id,
                                                     nonce=scan.nonce, scanned_at=scan.scanned_at, actor=current_user,
-                                                    now=now, source=scan.source)
+                                                    now=now, source=scan.source, check_replay=retry)
         db.session.commit()
         return outcome
 
@@ -187,13 +208,8 @@ def create_checkin(event_id: int):
         outcome = _write(work)
     except CheckinError as error:
         db.session.rollback()
-        _record_failure(event_id, error, scan, now)
-        return _error(error)
-    response = jsonify(outcome.body)
-    response.status_code = outcome.status
-    if outcome.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response
+        return _refused(event_id, error, scan, now)
+    return _answer(outcome)
 
 
 @bp.post("/events/<int:event_id>/checkins/undo")
