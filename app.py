@@ -100,7 +100,8 @@ def _init_login(app: Flask) -> None:
         user = find_user_by_api_token(header[7:].strip(), now=utcnow())
         if user is not None:
             g.api_token_auth = True
-            db.session.commit()  # keep last_used_at
+            if db.session.dirty:  # last_used_at touched (at most once a minute); else no commit, nothing expires
+                db.session.commit()  # keep last_used_at
         return user
 
     @login_manager.unauthorized_handler
