@@ -21,6 +21,18 @@ log = logging.getLogger("saihui.scheduler")
 TASK_RUNNER_JOB = "tasks.run_background_tasks"
 
 
+class _QuietBusyRunner(logging.Filter):
+    """The task runner job is often still busy (it steps tasks for up to TASK_RUNNER_BUDGET) when its next 3-second
+    tick comes: that skipped tick is expected, not worth a warning every 3 seconds."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (TASK_RUNNER_JOB in message and "maximum number of running instances" in message)
+
+
+logging.getLogger("apscheduler.scheduler").addFilter(_QuietBusyRunner())
+
+
 def add_jobs(scheduler, runner: Runner) -> None:
     start = utcnow()
     for sweep in runner.sweeps:

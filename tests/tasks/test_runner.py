@@ -450,3 +450,33 @@ def test_postgresql_advisory_lock_held_elsewhere_skips_the_sweep_until_that_conn
         other_process.invalidate()  # the other scheduler dies: the server drops its lock with its connection
         other_process.close()
     assert Runner(app, sweeps=[sweep]).run_sweep(sweep, NOW) == 7
+
+
+def test_the_apscheduler_jobs_are_one_per_sweep_plus_the_task_runner(app):
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from tasks.scheduler import TASK_RUNNER_JOB, add_jobs
+
+    scheduler = BackgroundScheduler(timezone="UTC")
+    runner = Runner(app)
+    add_jobs(scheduler, runner)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {s.job_id for s in SWEEPS} | {TASK_RUNNER_JOB}
+    for sweep in SWEEPS:
+        job = jobs[sweep.job_id]
+        assert job.coalesce and job.max_instances == 1 and job.misfire_grace_time >= 30
+        assert job.trigger.interval == sweep.every and job.args == (sweep,)
+
+
+def test_a_busy_task_runner_tick_is_not_a_warning_but_a_busy_sweep_is(caplog):
+    import logging
+
+    from tasks.scheduler import TASK_RUNNER_JOB
+
+    logger = logging.getLogger("apscheduler.scheduler")
+    message = 'Execution of job "%s (trigger: interval[0:00:03])" skipped: maximum number of running instances reached (1)'
+    with caplog.at_level("WARNING", logger="apscheduler.scheduler"):
+        logger.warning(message, TASK_RUNNER_JOB)
+        logger.warning(message, "registration.close_due_registrations")
+    assert "registration.close_due_registrations" in caplog.text
+    assert TASK_RUNNER_JOB not in caplog.text
