@@ -14,8 +14,8 @@ What an import does:
   problem). A competition without rounds gets the rounds named, in the order they appear; a competition with
   rounds must name one of them.
 - 参赛者: each row adds an entrant (source "import"). A competition without groups gets the groups named; a
-  competition with groups must name one of them. An entrant already in the competition (same name and unit) is a
-  problem, as is the same entrant twice in the file.
+  competition with groups must name one of them. An entrant already in the competition (same name, unit and phone)
+  is a problem, as is the same entrant twice in the file.
 
 The export writes the same sheets, so that export → import into an empty competition gives the same rubric and
 entrants. Every text cell is written as text (``registration.spreadsheets.build_workbook``): a cell someone typed
@@ -208,7 +208,7 @@ class Context:
     rounds: list[str]
     locked_rounds: set[str]
     groups: list[str]
-    entrants: set[tuple[str, str]]  # (name, unit) of entrants already in the competition
+    entrants: set[tuple[str, str, str]]  # (name, unit, phone) of entrants already in the competition
     rubric_sizes: dict[str, int] = field(default_factory=dict)  # round name -> criteria now
 
 
@@ -403,7 +403,7 @@ def _check_entrants(sheet: SheetCheck, rows: Rows, context: Context, plan: Plan)
     if any(p.code in ("no_header", "missing_columns", "too_many_rows") for p in sheet.problems):
         sheet.rows = [CheckedRow(number, values) for number, values in records]
         return
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, str, str], int] = {}
     any_group = any(values.get("group") for _n, values in records)
     new_groups: list[str] = []
     for number, values in records:
@@ -440,8 +440,8 @@ def _check_entrants(sheet: SheetCheck, rows: Rows, context: Context, plan: Plan)
                 phone = parse_phone(phone)
             except ValueError:
                 row.add("invalid_phone", value=values.get("phone", ""))
-        if name:
-            key = (name, unit)
+        if name:  # the same name, unit and phone: the same entrant (two teams of a school may share a name)
+            key = (name, unit, phone if not any(p.code == "invalid_phone" for p in row.problems) else "")
             if key in context.entrants:
                 row.add("already_entrant", name=name)
             elif key in seen:
@@ -496,8 +496,8 @@ def context_for(competition: Competition) -> Context:
         sizes[round_.name] = sum(len(m.criteria) for m in rubric.modules)
     groups = list(db.session.scalars(sa.select(Group.name).where(Group.competition_id == competition.id)
                                      .order_by(Group.position, Group.id)))
-    entrants = {(name, unit) for name, unit in db.session.execute(
-        sa.select(Entrant.name, Entrant.unit).where(Entrant.competition_id == competition.id))}
+    entrants = {(name, unit, phone or "") for name, unit, phone in db.session.execute(
+        sa.select(Entrant.name, Entrant.unit, Entrant.phone).where(Entrant.competition_id == competition.id))}
     return Context(rounds=[r.name for r in rounds], locked_rounds=locked, groups=groups, entrants=entrants,
                    rubric_sizes=sizes)
 

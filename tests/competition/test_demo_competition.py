@@ -35,3 +35,21 @@ def test_demo_competition_is_ready_for_judging(db):
     load_demo(now=NOW)
     db.session.commit()
     assert codes_by_entrant(competition) == codes
+
+
+def test_demo_competition_round_trips_through_the_workbook(db):
+    """The demo has two teams of one school with the same name in one group (different leaders): they are two
+    entrants, and the export imports into an empty competition as the same rubric and entrants."""
+    from competition import workbook
+    from competition.workbook import read_workbook
+
+    load_demo(now=NOW)
+    db.session.commit()
+    source = db.session.scalar(sa.select(Competition).where(Competition.title == COMPETITION_TITLE))
+    content = workbook.export_workbook(source)
+    target = services.create_competition(source.event, services.CompetitionData(title="导入副本"), actor=None, now=NOW)
+    outcome = workbook.import_workbook(target, read_workbook("demo.xlsx", content), actor=None, now=NOW)
+    db.session.commit()
+    assert outcome.entrants == len(services.list_entrants(source))
+    assert workbook.rubric_rows(target) == workbook.rubric_rows(source)
+    assert workbook.entrant_rows(target) == workbook.entrant_rows(source)

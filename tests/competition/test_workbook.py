@@ -221,7 +221,7 @@ def test_missing_columns_weights_and_conflicts():
 
 def test_rounds_and_groups_must_exist_when_the_competition_has_some():
     context = empty_context(rounds=["初赛", "决赛"], locked_rounds={"决赛"}, groups=["中职组", "高职组"],
-                            entrants={("飞翔队", "一中")})
+                            entrants={("飞翔队", "一中", "")})
     plan = plan_for({
         "评分标准": [RUBRIC_HEADER, ["复赛", "A", "A1", "x", "客观", 10, 1], ["决赛", "A", "A1", "x", "客观", 10, 1]],
         "参赛者": [ENTRANT_HEADER, ["企业组", "启航队", "某公司"], ["中职组", "飞翔队", "一中"], ["", "无组队", ""],
