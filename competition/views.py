@@ -842,7 +842,7 @@ def workbook_import(event_id: int, competition_id: int):
             plan = workbook.check_workbook(competition, sheets)
             token = _pending().save_sheets(competition_id=competition.id, user_id=current_user.id,
                                            filename=filename, sheets=sheets, now=utcnow())
-            return _preview(competition, plan, token, filename, status=200 if plan.ok else 422)
+            return _preview(competition, plan, token, filename)  # a preview, with or without problems
     return render_template("competition/workbook_import.html", stage="upload", event=competition.event,
                            competition=competition, form=form,
                            max_mb=workbook.MAX_BYTES // (1024 * 1024)), 422 if form.errors else 200

@@ -510,10 +510,11 @@ class WorkbookImportError(CompetitionError):
     """The workbook has problems: nothing was imported. ``plan`` holds the fresh checks for the page."""
 
     def __init__(self, plan: Plan):
-        from flask_babel import gettext as _
+        from flask_babel import ngettext
 
-        super().__init__("workbook_invalid", _("Nothing was imported: the workbook has %(n)d problems.",
-                                                n=plan.problem_count), status=422)
+        super().__init__("workbook_invalid", ngettext("Nothing was imported: the workbook has %(num)d problem.",
+                                                      "Nothing was imported: the workbook has %(num)d problems.",
+                                                      plan.problem_count), status=422)
         self.plan = plan
 
 
