@@ -108,7 +108,7 @@ def upgrade():
     sa.Column('competition_id', sa.Integer(), nullable=False),
     sa.Column('entrant_id', sa.Integer(), nullable=False),
     sa.Column('round_id', sa.Integer(), nullable=False),
-    sa.Column('seconds', core.types.ScaledDecimal(), nullable=False),
+    sa.Column('seconds', sa.BigInteger(), nullable=False),
     sa.Column('at', sa.DateTime(), nullable=False),
     sa.Column('by_id', sa.Integer(), nullable=True),
     sa.CheckConstraint('seconds >= 0', name=op.f('ck_result_completion_times_seconds_not_negative')),
