@@ -141,6 +141,9 @@ def _register_blueprints(app: Flask) -> None:
     from competition.views import bp as competition_bp
 
     app.register_blueprint(competition_bp)
+    from judging.views import bp as judging_bp
+
+    app.register_blueprint(judging_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -197,6 +197,60 @@ ACCESS: dict[str, dict[str, dict[str, int | str]]] = {
     "competition.workbook_import": {"GET": event_staff(manage=200, staff=403),
                                     "POST": event_staff(manage=422, staff=403)},
     "competition.workbook_confirm": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    # ---------------------------------------------------------------- judging (issue 6): organizers manage judges,
+    # panels and assignments (staff and judges 403). profile_id / panel_id / member_id name the world's judge (role
+    # "judge": a judge of event A's competition) on a panel with the first group's entrants assigned. Empty forms are
+    # shown again (422); one-button actions go back with a message (302), also when refused (the world's judge has a
+    # password: no new invitation link).
+    "judging.judges": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "judging.edit_judge": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "judging.invite_judge": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "judging.remove_judge": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "judging.panels": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "judging.panel": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "judging.delete_panel": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "judging.add_panel_judge": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "judging.panel_judge_share": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "judging.remove_panel_judge": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "judging.assign": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "judging.apply_suggestion": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "judging.round_settings": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    # The judge's pages: their rounds (anyone logged in; empty without assignments) and the tablet page of a round in
+    # which they judge: only the world's judge; others with a role in event A 403 (judges see only their own).
+    "judging.home": {"GET": signed_in(200)},
+    "judging.tablet": {"GET": expect(anonymous=LOGIN, participant=404, other=404, staff=403, judge=200, organizer=403,
+                                     admin=403)},
+    # An invitation link (its secret is the credential): the password form for anyone; an empty form is 422.
+    "judging.accept_invitation": {"GET": everyone(200), "POST": everyone(422)},
+    # Scores from tablets (JSON): judges of the round only. PUT names its round in the body, so an empty body is 422
+    # for anyone logged in; the sheet and submitting check the round first (submit without a nonce: 422).
+    "api.put_score": {"GET": everyone(405), "PUT": signed_in(422, anonymous=401)},
+    "api.judge_sheet": {"GET": expect(anonymous=401, participant=404, other=404, staff=403, judge=200, organizer=403,
+                                      admin=403)},
+    "api.submit_entrant": {"GET": everyone(405), "POST": expect(anonymous=401, participant=404, other=404, staff=403,
+                                                                judge=422, organizer=403, admin=403)},
+    # ---------------------------------------------------------------- certificates (issue 9): organizers of the event.
+    # certificate_id: event A's participation certificate of its sign-up; batch_id: a queued certificate batch (its
+    # ZIP is not made yet: back to the overview). Empty forms are shown again (422); reissue and revoke without input
+    # go back to the certificate with a message, "tell holders" queues and goes back (302).
+    "certificates.index": {"GET": event_staff(manage=200, staff=403)},
+    "certificates.design": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "certificates.preview": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "certificates.calibration": {"GET": event_staff(manage=200, staff=403)},
+    "certificates.issue": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "certificates.batch_zip": {"GET": event_staff(manage=302, staff=403)},
+    "certificates.detail": {"GET": event_staff(manage=200, staff=403)},
+    "certificates.certificate_pdf": {"GET": event_staff(manage=200, staff=403)},
+    "certificates.reissue": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "certificates.revoke": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "certificates.notify": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    # Public: the page the QR code opens, the form to type a number (an empty form is 422), the JSON API, the holder's
+    # own PDF behind their sign-up link (key) and the signed link of "certificate ready" (token).
+    "certificates_public.verify": {"GET": everyone(200)},
+    "certificates_public.verify_form": {"GET": everyone(200), "POST": everyone(422)},
+    "certificates_public.registration_certificate": {"GET": everyone(200)},
+    "certificates_public.download": {"GET": everyone(200)},
+    "certificates_api.api_verify": {"GET": everyone(200)},
     # ---------------------------------------------------------------- background tasks (task_id: a queued export
     # of the event). Whoever manages the task's event; the download of a task without a file goes back to its page.
     "tasks.task_detail": {"GET": event_staff(manage=200, staff=403)},
@@ -239,6 +293,8 @@ class World:
     tasks: dict[int, object] = field(default_factory=dict)
     # event id -> URL values of that event's competition (competition_id, round_id, group_id, entrant_id, …)
     competitions: dict[int, dict] = field(default_factory=dict)
+    # event id -> URL values of that event's judging (profile_id, panel_id, member_id, invitation)
+    judging: dict[int, dict] = field(default_factory=dict)
 
 
 def make_user(db, login: str, name: str, memberships=()):
@@ -318,12 +374,18 @@ def build_world(db, factory) -> World:
         event_a.id: competition_url_values(make_competition(event_a, users["organizer"], now=NOW)),
         event_b.id: competition_url_values(make_competition(event_b, users["other"], now=NOW)),
     }
+    from tests.judging.builders import judging_url_values
+
+    judging = {
+        event_a.id: judging_url_values(competitions[event_a.id], actor=users["organizer"], judge=users["judge"]),
+        event_b.id: judging_url_values(competitions[event_b.id], actor=users["other"]),
+    }
     db.session.commit()
     return World(
         org_a=org_a, branch_a=branch_a, org_b=org_b,
         event_a=event_a, session_a=event_a.sessions[0], event_b=event_b, session_b=event_b.sessions[0],
         users=users, tokens=tokens, registrations=registrations, questions=questions, tasks=tasks,
-        competitions=competitions,
+        competitions=competitions, judging=judging,
     )
 
 
@@ -359,7 +421,14 @@ def url_values(world: World, role: str, event=None) -> dict[str, int]:
         "language": "zh_Hans",
         "direction": "up",
         **world.competitions.get(event.id, competition_zero_values()),
+        **world.judging.get(event.id, judging_zero_values()),
     }
+
+
+def judging_zero_values() -> dict:
+    from tests.judging.builders import judging_zero_values as zero
+
+    return zero()
 
 
 def competition_zero_values() -> dict[str, int]:
