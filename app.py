@@ -135,6 +135,13 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(tasks_bp)
     app.register_blueprint(tasks_api_bp)
+    from certificates.public_views import api_bp as certificates_api_bp
+    from certificates.public_views import bp as certificates_public_bp
+    from certificates.views import bp as certificates_bp
+
+    app.register_blueprint(certificates_bp)
+    app.register_blueprint(certificates_public_bp)
+    app.register_blueprint(certificates_api_bp)
     from notifications.views import bp as notifications_bp
 
     app.register_blueprint(notifications_bp)

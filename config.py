@@ -72,6 +72,8 @@ class Config:
     TICKET_KEY_IDS = tuple(int(k) for k in os.environ.get("TICKET_KEY_IDS", "1").split(",") if k.strip())
     # A TrueType CJK font embedded (as a subset) in PDF tickets: Debian's fonts-lxgw-wenkai by default.
     TICKET_PDF_FONT = os.environ.get("TICKET_PDF_FONT", "/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf")
+    # Certificates: a TrueType CJK font (empty: TICKET_PDF_FONT, LXGW WenKai). See docs/certificates.md.
+    CERTIFICATE_FONT = os.environ.get("CERTIFICATE_FONT", "")
     REGISTRATION_IMPORT_DIR = os.environ.get("REGISTRATION_IMPORT_DIR", "")
 
     # Scheduler (issue 5). Production runs `flask --app app scheduler` as its own service; development may run it

@@ -25,7 +25,7 @@ from datetime import datetime
 log = logging.getLogger(__name__)
 
 # Modules whose import registers task handlers (other packages add theirs here).
-TASK_MODULES = ["registration.jobs", "notifications.jobs"]
+TASK_MODULES = ["registration.jobs", "notifications.jobs", "certificates.jobs"]
 
 
 @dataclass(frozen=True)

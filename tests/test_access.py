@@ -295,6 +295,8 @@ class World:
     competitions: dict[int, dict] = field(default_factory=dict)
     # event id -> URL values of that event's judging (profile_id, panel_id, member_id, invitation)
     judging: dict[int, dict] = field(default_factory=dict)
+    # event id -> {"certificate": a participation certificate of its sign-up, "batch": a queued certificate batch}
+    certificates: dict[int, dict] = field(default_factory=dict)
 
 
 def make_user(db, login: str, name: str, memberships=()):
@@ -380,12 +382,16 @@ def build_world(db, factory) -> World:
         event_a.id: judging_url_values(competitions[event_a.id], actor=users["organizer"], judge=users["judge"]),
         event_b.id: judging_url_values(competitions[event_b.id], actor=users["other"]),
     }
+    from tests.certificates.world import build_certificates
+
+    certificates = build_certificates([event_a, event_b], {event_a.id: users["organizer"], event_b.id: users["other"]},
+                                      registrations)
     db.session.commit()
     return World(
         org_a=org_a, branch_a=branch_a, org_b=org_b,
         event_a=event_a, session_a=event_a.sessions[0], event_b=event_b, session_b=event_b.sessions[0],
         users=users, tokens=tokens, registrations=registrations, questions=questions, tasks=tasks,
-        competitions=competitions, judging=judging,
+        competitions=competitions, judging=judging, certificates=certificates,
     )
 
 
@@ -422,7 +428,14 @@ def url_values(world: World, role: str, event=None) -> dict[str, int]:
         "direction": "up",
         **world.competitions.get(event.id, competition_zero_values()),
         **world.judging.get(event.id, judging_zero_values()),
+        **certificate_url_values(world, event),
     }
+
+
+def certificate_url_values(world: World, event) -> dict:
+    from tests.certificates.world import certificate_url_values as values
+
+    return values(world, event)
 
 
 def judging_zero_values() -> dict:
