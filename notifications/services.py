@@ -398,16 +398,18 @@ def retry_message(message: Message, *, now: datetime, actor) -> None:
     db.session.refresh(message)
 
 
-def retry_failed(event: Event, *, now: datetime, actor) -> int:
-    """Queue every failed message of the event again; return how many."""
+def retry_failed(event: Event, *, now: datetime, actor, state: MessageState = MessageState.FAILED) -> int:
+    """Queue every failed (or every kept) message of the event again; return how many."""
+    if state not in (MessageState.FAILED, MessageState.KEPT):
+        raise ValueError(state)
     changed = db.session.execute(
-        sa.update(Message).where(Message.event_id == event.id, Message.state == MessageState.FAILED)
+        sa.update(Message).where(Message.event_id == event.id, Message.state == state)
         .values(state=MessageState.QUEUED, next_attempt_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed:
-        record_audit(actor=actor, organization_id=event.organization_id, action="notifications.retry_failed",
-                     obj=event, now=now, count=changed)
+        record_audit(actor=actor, organization_id=event.organization_id, action="notifications.retry_all",
+                     obj=event, now=now, count=changed, state=state.value)
     return changed
 
 

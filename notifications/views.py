@@ -124,19 +124,20 @@ def retry(event_id: int, message_id: int):
 @bp.route("/retry-failed", methods=["POST"])
 @login_required
 def retry_failed(event_id: int):
+    """Queue again every failed message (or, with state=kept, every kept one) of the event."""
     event = get_managed_event(event_id)
+    state = MessageState.KEPT if request.form.get("state") == "kept" else MessageState.FAILED
 
     def work():
-        count = services.retry_failed(db.session.get(Event, event.id), now=utcnow(), actor=current_user)
+        count = services.retry_failed(db.session.get(Event, event.id), now=utcnow(), actor=current_user, state=state)
         db.session.commit()
         return count
 
     count = run_write(db.session, work)
     if count:
-        flash(ngettext("%(num)d failed message is queued again.", "%(num)d failed messages are queued again.",
-                       count), "success")
+        flash(ngettext("%(num)d message is queued again.", "%(num)d messages are queued again.", count), "success")
     else:
-        flash(_("No message has failed."), "info")
+        flash(_("There is no message to send again."), "info")
     return redirect(url_for("notifications.outbox", event_id=event.id))
 
 

@@ -155,3 +155,21 @@ def test_the_event_page_links_to_the_messages(login_as, event, organizer):
     _org, actor = organizer
     client = login_as(actor)
     assert f"/manage/events/{event.id}/messages" in client.get(f"/manage/events/{event.id}").get_data(as_text=True)
+
+
+def test_kept_messages_are_sent_once_a_mail_server_is_configured(app, db, login_as, event, organizer, smtp):
+    _org, actor = organizer
+    signup(event, 1, email="lin@example.org")
+    signup(event, 2, email="chen@example.org")
+    db.session.commit()
+    app.config["MAIL_SERVER"] = ""
+    assert jobs.send_due_messages(NOW) == 2  # kept: no server yet
+    app.config["MAIL_SERVER"] = "127.0.0.1"  # the administrator configures one
+    client = login_as(actor)
+    outbox = f"/manage/events/{event.id}/messages"
+    page = text(client.get(outbox))
+    assert "2 messages were kept" in page
+    response = client.post(f"{outbox}/retry-failed", data={"csrf_token": csrf_token(client, outbox), "state": "kept"})
+    assert response.status_code == 302
+    assert jobs.send_due_messages(utcnow()) == 2
+    assert sorted(m["to"][0] for m in smtp.messages) == ["chen@example.org", "lin@example.org"]
