@@ -307,7 +307,8 @@ def send_message(message: Message, now: datetime, *, mailer: Mailer | None = Non
     if settings is None:
         _finish(message.id, owner, now, state=MessageState.KEPT, next_attempt_at=None,
                 last_error=None)
-        log.info("MAIL_SERVER is not set: message %s (%s) to %s is kept in the outbox, not sent: %s",
+        # A warning, so that it shows without any logging set-up: nothing may be dropped silently.
+        log.warning("MAIL_SERVER is not set: message %s (%s) to %s is kept in the outbox, not sent: %s",
                  message.id, message.kind.value, message.recipient, message.subject)
         return MessageState.KEPT
     own_mailer = mailer is None
