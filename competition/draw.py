@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from competition.models import RESULT_STAGE, STAGES, STATION_STAGE, Competition, Draw, DrawCode, Entrant
-from competition.services import CompetitionError, _audit, lock_competition, scoring_has_started
+from competition.services import CompetitionError, audit_competition, lock_competition, scoring_has_started
 from extensions import db
 
 PREFIX = re.compile(r"^[A-Z]{0,3}$")
@@ -143,7 +143,7 @@ def draw(competition: Competition, stage: int, *, actor, now: datetime, rng: ran
     previous.times = (previous.times or 0) + 1
     previous.drawn_at, previous.drawn_by_id = now, getattr(actor, "id", None)
     db.session.flush()
-    _audit(actor, competition, "competition.draw", now, stage=stage, entrants=len(entrants), prefix=prefix or None,
+    audit_competition(actor, competition, "competition.draw", now, stage=stage, entrants=len(entrants), prefix=prefix or None,
            width=width, redo=bool(existing) or None, cleared_result_codes=cleared or None, times=previous.times)
     db.session.flush()
     return DrawOutcome(stage=stage, drawn=len(entrants), redo=bool(existing), cleared_result_codes=cleared,
@@ -163,7 +163,7 @@ def _draw_missing(competition: Competition, stage: int, entrants: list[int], exi
     previous.entrants = len(entrants)
     previous.drawn_at, previous.drawn_by_id = now, getattr(actor, "id", None)
     db.session.flush()
-    _audit(actor, competition, "competition.draw", now, stage=stage, entrants=len(missing), only_missing=True,
+    audit_competition(actor, competition, "competition.draw", now, stage=stage, entrants=len(missing), only_missing=True,
            prefix=previous.prefix or None, width=previous.width)
     db.session.flush()
     return DrawOutcome(stage=stage, drawn=len(missing), redo=False, draw=previous)

@@ -64,7 +64,7 @@ class CompetitionError(DomainError):
 # ---------------------------------------------------------------- small helpers
 
 
-def _audit(actor, competition: Competition, action: str, now: datetime, obj=None, **details) -> None:
+def audit_competition(actor, competition: Competition, action: str, now: datetime, obj=None, **details) -> None:
     record_audit(actor=actor, organization_id=competition.event.organization_id, action=action,
                  obj=obj if obj is not None else competition, now=now, competition_id=competition.id, **details)
 
@@ -253,7 +253,7 @@ def create_competition(event: Event, data: CompetitionData, *, actor, now: datet
     db.session.flush()
     for name in data.groups:
         add_group(competition, name, actor=actor, now=now, audit=False)
-    _audit(actor, competition, "competition.create", now, title=competition.title)
+    audit_competition(actor, competition, "competition.create", now, title=competition.title)
     db.session.flush()
     return competition
 
@@ -269,7 +269,7 @@ def update_competition(competition: Competition, data: CompetitionData, *, actor
                                status=409)
     _refuse_duplicate_title(competition.event, competition.title, own_id=competition.id)
     competition.updated_at = now
-    _audit(actor, competition, "competition.update", now, title=competition.title)
+    audit_competition(actor, competition, "competition.update", now, title=competition.title)
     db.session.flush()
     return competition
 
@@ -303,7 +303,7 @@ def add_group(competition: Competition, name: str, *, actor, now: datetime, audi
     db.session.add(group)
     db.session.flush()
     if audit:
-        _audit(actor, competition, "competition.group_add", now, obj=group, name=name)
+        audit_competition(actor, competition, "competition.group_add", now, obj=group, name=name)
     return group
 
 
@@ -315,7 +315,7 @@ def rename_group(group: Group, name: str, *, actor, now: datetime) -> Group:
                                status=409, field="name")
     old = group.name
     group.name = name
-    _audit(actor, group.competition, "competition.group_rename", now, obj=group, old=old, name=name)
+    audit_competition(actor, group.competition, "competition.group_rename", now, obj=group, old=old, name=name)
     db.session.flush()
     return group
 
@@ -325,7 +325,7 @@ def delete_group(group: Group, *, actor, now: datetime) -> None:
     if count:
         raise CompetitionError("group_in_use", _("%(n)d entrants are in this group: move or remove them first.", n=count),
                                status=409)
-    _audit(actor, group.competition, "competition.group_delete", now, obj=group, name=group.name)
+    audit_competition(actor, group.competition, "competition.group_delete", now, obj=group, name=group.name)
     db.session.delete(group)
     db.session.flush()
 
@@ -389,7 +389,7 @@ def add_round(competition: Competition, data: RoundData, *, actor, now: datetime
     db.session.add(Rubric(competition_id=competition.id, round_id=round_.id, version=1, locked=False, updated_at=now))
     db.session.flush()
     if audit:
-        _audit(actor, competition, "competition.round_add", now, obj=round_, name=round_.name)
+        audit_competition(actor, competition, "competition.round_add", now, obj=round_, name=round_.name)
     return round_
 
 
@@ -398,7 +398,7 @@ def update_round(round_: Round, data: RoundData, *, actor, now: datetime) -> Rou
         raise CompetitionError("round_locked", _("This round's scores are final: it can no longer change."), status=409)
     _apply_round(round_, data)
     _refuse_duplicate_round(round_.competition, round_.name, own_id=round_.id)
-    _audit(actor, round_.competition, "competition.round_update", now, obj=round_, name=round_.name)
+    audit_competition(actor, round_.competition, "competition.round_update", now, obj=round_, name=round_.name)
     db.session.flush()
     return round_
 
@@ -408,7 +408,7 @@ def delete_round(round_: Round, *, actor, now: datetime) -> None:
     if round_.state != RoundState.SETUP or rubric.locked:
         raise CompetitionError("round_started", _("Scoring has started in this round: it can no longer be deleted."),
                                status=409)
-    _audit(actor, round_.competition, "competition.round_delete", now, obj=round_, name=round_.name)
+    audit_competition(actor, round_.competition, "competition.round_delete", now, obj=round_, name=round_.name)
     db.session.delete(rubric)
     db.session.delete(round_)
     db.session.flush()
@@ -452,7 +452,7 @@ def start_scoring(round_: Round, *, actor, now: datetime) -> Round:
         raise CompetitionError("already_started", _("Scoring has already started in this round."), status=409)
     db.session.refresh(round_)
     lock_rubric(rubric_for(round_), actor=actor, now=now)
-    _audit(actor, competition, "competition.scoring_start", now, obj=round_, name=round_.name)
+    audit_competition(actor, competition, "competition.scoring_start", now, obj=round_, name=round_.name)
     db.session.flush()
     return round_
 
@@ -495,7 +495,7 @@ def lock_rubric(rubric: Rubric, *, actor, now: datetime) -> bool:
     db.session.refresh(rubric)
     if result.rowcount == 1:
         competition = db.session.get(Competition, rubric.competition_id)
-        _audit(actor, competition, "competition.rubric_lock", now, obj=rubric, version=rubric.version)
+        audit_competition(actor, competition, "competition.rubric_lock", now, obj=rubric, version=rubric.version)
         return True
     return False
 
@@ -764,13 +764,13 @@ def add_entrant(competition: Competition, data: EntrantData, *, actor, now: date
     db.session.add(entrant)
     db.session.flush()
     if audit:
-        _audit(actor, competition, "competition.entrant_add", now, obj=entrant)
+        audit_competition(actor, competition, "competition.entrant_add", now, obj=entrant)
     return entrant
 
 
 def update_entrant(entrant: Entrant, data: EntrantData, *, actor, now: datetime) -> Entrant:
     _apply_entrant(entrant, entrant.competition, data)
-    _audit(actor, entrant.competition, "competition.entrant_update", now, obj=entrant)
+    audit_competition(actor, entrant.competition, "competition.entrant_update", now, obj=entrant)
     db.session.flush()
     return entrant
 
@@ -781,7 +781,7 @@ def delete_entrant(entrant: Entrant, *, actor, now: datetime) -> None:
     if scoring_has_started(competition):
         raise CompetitionError("scoring_started", _("Scoring has started: entrants can no longer be removed."),
                                status=409)
-    _audit(actor, competition, "competition.entrant_delete", now, obj=entrant)
+    audit_competition(actor, competition, "competition.entrant_delete", now, obj=entrant)
     db.session.delete(entrant)
     db.session.flush()
 
@@ -852,7 +852,7 @@ def add_entrants_from_registrations(competition: Competition, *, actor, now: dat
         outcome.added.append(entrant)
     db.session.flush()
     if outcome.added:
-        _audit(actor, competition, "competition.entrants_from_signups", now, added=len(outcome.added),
+        audit_competition(actor, competition, "competition.entrants_from_signups", now, added=len(outcome.added),
                groups_created=outcome.groups_created or None)
     return outcome
 

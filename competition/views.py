@@ -801,7 +801,7 @@ def workbook_export(event_id: int, competition_id: int):
     competition = get_competition(event_id, competition_id)
     content = workbook.export_workbook(competition)
     count = len(services.list_entrants(competition))
-    run(lambda: services._audit(current_user, db.session.get(Competition, competition.id),
+    run(lambda: services.audit_competition(current_user, db.session.get(Competition, competition.id),
                                 "competition.workbook_export", utcnow(), entrants=count))
     return _xlsx(content, _download_name(competition, "赛项"))
 

@@ -550,7 +550,7 @@ def import_workbook(competition: Competition, sheets: list[tuple[str, Rows]], *,
         data.group_id = groups.get(group_name) if group_name else None
         services.add_entrant(competition, data, actor=actor, now=now, source=EntrantSource.IMPORT, audit=False)
         outcome.entrants += 1
-    services._audit(actor, competition, "competition.workbook_import", now, filename=filename[:200] or None,
+    services.audit_competition(actor, competition, "competition.workbook_import", now, filename=filename[:200] or None,
                     rounds=outcome.rounds or None, criteria=outcome.criteria, entrants=outcome.entrants)
     db.session.flush()
     db.session.expire(competition)

@@ -213,6 +213,13 @@ def test_any_size_any_redo_codes_stay_unique(db, setup, count, redraws, seed, la
     for i in range(late):
         services.add_entrant(competition, services.EntrantData(name=f"迟到{i}", group_id=competition.groups[0].id),
                              actor=organizer, now=NOW)
+    capacity = 10 ** max(2, len(str(count))) - 1  # codes of the width the first draw chose
+    if late and count + late > capacity:  # no free code of that width is left: refused, nothing changed
+        with pytest.raises(CompetitionError) as info:
+            draw(competition, 1, actor=organizer, now=NOW, rng=rng, only_missing=True)
+        assert info.value.code == "codes_exhausted"
+        db.session.rollback()
+        return
     if late:
         draw(competition, 1, actor=organizer, now=NOW, rng=rng, only_missing=True)
         draw(competition, 2, actor=organizer, now=NOW, rng=rng, only_missing=True)
