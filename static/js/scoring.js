@@ -320,7 +320,8 @@
       var note = noteOf(entrant, id);
       var noteOpen = openNotes[slotKey(entrant.id, id)] || !!note;
       var footer = el("div", { className: "criterion-foot" }, [
-        el("button", { type: "button", className: "btn btn-link btn-sm", "data-action": "note", text: ds.msgNote }),
+        editable || note ? el("button", { type: "button", className: "btn btn-link btn-sm", "data-action": "note",
+          text: ds.msgNote, "aria-expanded": noteOpen ? "true" : "false" }) : null,
         (criterion.ladder || criterion.full_or_zero) && value != null && editable ?
           el("button", { type: "button", className: "btn btn-link btn-sm text-danger", "data-action": "clear", text: ds.msgClear }) : null,
         local && local.error ? el("span", { className: "slot-error", role: "alert", text: local.error }) : null,
