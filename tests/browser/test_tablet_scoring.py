@@ -172,8 +172,7 @@ def test_judge_scores_two_entrants_across_a_network_drop(new_context, console, d
     sent = {nonce for _slot, nonce in traffic.nonces}
     stored = list(db.session.scalars(sa.select(ScoreRequest.nonce).where(ScoreRequest.judge_id == judge.id)))
     assert len(stored) == len(set(stored))
-    assert set(stored) <= sent
-    assert set(stored) == sent - {n for n in sent if n not in stored and False}
+    assert set(stored) == sent  # requests that failed offline were sent again with their nonce, and stored once
     assert page.evaluate(f"localStorage.getItem('saihui.scoring.{judge.id}.{contest.round.id}.pending')") == "{}"
     screenshot(page, "tablet-scoring-back-online")
 
