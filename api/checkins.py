@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from flask import abort, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -36,8 +37,11 @@ NONCE = re.compile(rf"[\x21-\x7e]{{1,{checkin.NONCE_MAX}}}")  # printable ASCII,
 CONFLICT_RETRIES = 3
 
 
+_EVENT_BY_ID = sa.select(Event).where(Event.id == sa.bindparam("event_id"))  # built once: see registration.checkin
+
+
 def _event_for_checkin(event_id: int) -> Event:
-    event = db.session.get(Event, event_id)
+    event = db.session.scalar(_EVENT_BY_ID, {"event_id": event_id})
     if event is None or not can_see_event_admin(current_user, event):
         abort(404)
     if not can_check_in(current_user, event):

@@ -132,13 +132,15 @@ def registration_json(registration: Registration) -> dict:
     }
 
 
-def answer_body(result: str, check_in: CheckIn, session: EventSession | None) -> dict:
-    """The JSON answer of a scan (SPEC: result, registration {id, name, unit}, checked_in_at; more may be added)."""
+def answer_body(result: str, check_in: CheckIn, session: EventSession | None, *, actor=None) -> dict:
+    """The JSON answer of a scan (SPEC: result, registration {id, name, unit}, checked_in_at; more may be added).
+    ``actor``: who recorded ``check_in``, when the caller has them at hand (a check-in not yet flushed)."""
+    actor = actor if actor is not None else check_in.actor
     return {
         "result": result,
         "registration": registration_json(check_in.registration),
         "checked_in_at": _iso(check_in.checked_in_at),
-        "checked_in_by": check_in.actor.name if check_in.actor is not None else None,
+        "checked_in_by": getattr(actor, "name", None),
         "session": {"id": session.id, "title": session.title} if session is not None else None,
     }
 
@@ -208,10 +210,13 @@ def request_hash(event_id: int, *, token: str | None = None, registration_id: in
     return hashlib.sha256(json.dumps([event_id, *what, session_id]).encode("ascii")).hexdigest()
 
 
+_SCAN_REQUEST_BY_NONCE = sa.select(ScanRequest).where(ScanRequest.nonce == sa.bindparam("nonce"))
+
+
 def _replay(event: Event, nonce: str | None, asked: str) -> CheckinOutcome | None:
     if not nonce:
         return None
-    stored = db.session.scalar(sa.select(ScanRequest).where(ScanRequest.nonce == nonce))
+    stored = db.session.scalar(_SCAN_REQUEST_BY_NONCE, {"nonce": nonce})
     if stored is None:
         return None
     if stored.event_id != event.id or stored.request_hash != asked:
@@ -300,14 +305,19 @@ def _lock_registration(registration_id: int, session_key: int) -> tuple[Registra
     its check-in may not show here, and the insert that follows then fails on the unique constraint (the caller
     runs the unit of work again, and that run reads the winner's check-in).
     """
-    row = db.session.execute(
-        sa.select(Registration, CheckIn)
-        .outerjoin(CheckIn, sa.and_(CheckIn.registration_id == Registration.id, CheckIn.active_key == session_key))
-        .where(Registration.id == registration_id)
-        .with_for_update(of=Registration)
-        .execution_options(populate_existing=True)
-    ).first()
+    row = db.session.execute(_LOCK_REGISTRATION, {"registration_id": registration_id, "session_key": session_key}).first()
     return (row[0], row[1]) if row is not None else (None, None)
+
+
+# Built once: a statement made anew on every scan costs as much Python as running it (hot path of the scanner).
+_LOCK_REGISTRATION = (
+    sa.select(Registration, CheckIn)
+    .outerjoin(CheckIn, sa.and_(CheckIn.registration_id == Registration.id,
+                                CheckIn.active_key == sa.bindparam("session_key")))
+    .where(Registration.id == sa.bindparam("registration_id"))
+    .with_for_update(of=Registration)
+    .execution_options(populate_existing=True)
+)
 
 
 def _check_in(event: Event, registration_id: int, session: EventSession | None, *, checked_in_at: datetime,
@@ -333,19 +343,20 @@ def _check_in(event: Event, registration_id: int, session: EventSession | None, 
         outcome = CheckinOutcome(200, answer_body("already_checked_in", standing, session), check_in=standing)
     else:
         standing = CheckIn(
-            event_id=event.id, registration_id=registration.id, session_id=session.id if session else None,
-            session_key=key, active_key=key, checked_in_at=checked_in_at, recorded_at=now,
-            actor_id=getattr(actor, "id", None), source=source, nonce=nonce,
+            event_id=event.id, registration_id=registration.id, registration=registration,
+            session_id=session.id if session else None, session_key=key, active_key=key,
+            checked_in_at=checked_in_at, recorded_at=now, actor_id=getattr(actor, "id", None), source=source,
+            nonce=nonce,
         )
         db.session.add(standing)
-        db.session.flush()  # a concurrent winner's row makes this fail: IntegrityError, the caller retries
-        outcome = CheckinOutcome(200, answer_body("ok", standing, session), check_in=standing)
+        outcome = CheckinOutcome(200, answer_body("ok", standing, session, actor=actor), check_in=standing)
     if nonce:
-        # A nonce used before (by a request that skipped the look-up, see check_in) fails here: IntegrityError.
         db.session.add(ScanRequest(nonce=nonce, event_id=event.id, actor_id=getattr(actor, "id", None),
                                    request_hash=asked, status_code=outcome.status, response=outcome.body,
                                    created_at=now))
-        db.session.flush()
+    # One flush for the new check-in and the stored answer. A concurrent winner's check-in, or a nonce used before
+    # (by a request that skipped the look-up, see check_in), makes it fail: IntegrityError, the caller retries.
+    db.session.flush()
     return outcome
 
 
