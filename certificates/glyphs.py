@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-# Never drawn as glyphs: line breaks and tabs (layout handles them).
+# Never drawn as glyphs: line breaks; carriage returns and tabs become line breaks and spaces (layout.printable).
 IGNORED = frozenset(ord(c) for c in "\n\r\t")
 MAX_SAMPLES = 5
 

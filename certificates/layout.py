@@ -119,7 +119,7 @@ def field_from_dict(name: str, data: dict) -> Field:
         size=_number(data.get("size", base.size), "size"),
         align=str(data.get("align", base.align)),
         lines=int(_number(data.get("lines", base.lines), "lines")),
-        text=str(data.get("text", base.text))[:500],
+        text=printable(str(data.get("text", base.text)))[:500],
     )
 
 
@@ -258,11 +258,24 @@ def tokenize(paragraph: str) -> list[str]:
     return tokens
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    r"""Line breaks as ``\n`` (a browser posts a textarea's as ``\r\n``), tabs as spaces, other control characters
+    removed: none of them has a glyph, and a font would draw a box for it.
+
+    >>> printable("特此证明。\r\n\t落款\x07")
+    '特此证明。\n 落款'
+    """
+    return _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " "))
+
+
 def wrap(text: str, width: float, measure: Measure) -> list[str]:
     """Break ``text`` into lines no wider than ``width`` (in the unit of ``measure``); explicit line breaks stay.
     A piece wider than a whole line is cut between characters."""
     lines: list[str] = []
-    for paragraph in text.split("\n"):
+    for paragraph in printable(text).split("\n"):
         current, current_width = "", 0.0
         for token in tokenize(paragraph):
             token_width = measure(token)
@@ -300,6 +313,7 @@ def fit(text: str, *, width_mm: float, max_lines: int, size: float, measure: Mea
     ``max_lines`` lines of ``width_mm``; ``overflow`` when it does not fit even at the smallest size."""
     width = width_mm * MM
     smallest = max(size * min_ratio, 1.0)
+    text = printable(text)
     if not text.strip():
         return Fitted(size, (), False)
     if max_lines == 1 and "\n" not in text:

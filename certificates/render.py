@@ -16,12 +16,14 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
+from reportlab import rl_config
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
@@ -142,6 +144,18 @@ def font_name(path: str) -> str:
         return name
 
 
+@contextmanager
+def _binary_streams():
+    """Compressed streams without reportlab's default ASCII85 layer (``rl_config.useA85``): a quarter smaller, and
+    the pure-Python ASCII85 encoder costs more than drawing a page. Every PDF reader takes binary streams."""
+    previous = rl_config.useA85
+    rl_config.useA85 = 0
+    try:
+        yield
+    finally:
+        rl_config.useA85 = previous
+
+
 def _measure(font: str):
     face = pdfmetrics.getFont(font)
 
@@ -181,22 +195,27 @@ def qr_runs(data: str) -> tuple[int, tuple[tuple[int, int, int], ...]]:
     return len(matrix), tuple(runs)
 
 
+@lru_cache(maxsize=4096)
+def _qr_operators(data: str) -> tuple[int, str]:
+    """The QR code as PDF path operators in module units (``col row len 1 re`` … ``f``): whole numbers, written
+    once per code (the merged PDF and the one-page PDF of a certificate share them)."""
+    modules, runs = qr_runs(data)
+    return modules, " ".join(f"{col} {row} {length} 1 re" for row, col, length in runs) + " f"
+
+
 def draw_qr(pdf: canvas.Canvas, data: str, x: float, y: float, side: float) -> None:
     """The QR code with its bottom-left corner at (x, y), ``side`` points wide, with a white quiet zone drawn
     around it (so that a coloured background does not stop a scanner)."""
-    modules, runs = qr_runs(data)
+    modules, operators = _qr_operators(data)
     quiet = side / modules * 2
     pdf.saveState()
     pdf.setFillColor(Color(1, 1, 1))
     pdf.rect(x - quiet, y - quiet, side + 2 * quiet, side + 2 * quiet, stroke=0, fill=1)
     pdf.translate(x, y + side)
     scale = side / modules
-    pdf.scale(scale, -scale)  # one unit per module, rows downward: whole numbers in the page stream
+    pdf.scale(scale, -scale)  # one unit per module, rows downward
     pdf.setFillColor(Color(0, 0, 0))
-    path = pdf.beginPath()
-    for row, col, length in runs:
-        path.rect(col, row, length, 1)
-    pdf.drawPath(path, stroke=0, fill=1)
+    pdf.addLiteral(operators)
     pdf.restoreState()
 
 
@@ -357,7 +376,7 @@ def render_pdf(design: DesignSpec, pages: Iterable[PageContent], *, font_path: s
         check_glyphs((t for content in pages for t in texts_of(design, content).values()), font_path)
     report = report if report is not None else RenderReport()
     buffer = io.BytesIO()
-    with _lock:
+    with _lock, _binary_streams():
         pdf = canvas.Canvas(buffer, pagesize=design.page_size, pageCompression=1, initialFontName=font,
                             invariant=1)
         pdf.setTitle(title)
@@ -395,7 +414,7 @@ def render_calibration(design: DesignSpec, labels: CalibrationLabels, *, font_pa
     field_labels = field_labels or {}
     check_glyphs([labels.heading, labels.offset, *labels.instructions, *field_labels.values()], font_path)
     buffer = io.BytesIO()
-    with _lock:
+    with _lock, _binary_streams():
         pdf = canvas.Canvas(buffer, pagesize=(w, h), pageCompression=1, initialFontName=font, invariant=1)
         pdf.setTitle(labels.heading)
         pdf.setCreator("Saihui")

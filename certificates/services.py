@@ -94,7 +94,7 @@ def number_format_message(error: numbering.NumberFormatError) -> str:
 
 def field_labels() -> dict[str, str]:
     return {
-        "title": _("Title"), "holder": _("Holder"), "body": _("Text"), "award": _("Award"),
+        "title": _("Heading"), "holder": _("Holder"), "body": _("Text"), "award": _("Award"),
         "closing": _("Closing words"), "unit": _("Unit"), "competition": _("Competition"), "group": _("Group"),
         "event": _("Event"), "organizers": _("Organizers"), "date": _("Date"), "number": _("Certificate number"),
         "qr": _("QR code"),
@@ -268,7 +268,7 @@ def save_design(event: Event, kind: CertificateKind, data: DesignData, *, seen_v
         base=data.base, orientation=layout.orientation_of(data.base, data.orientation),
         preprinted=data.preprinted, offset_x=round(data.offset_x, 1), offset_y=round(data.offset_y, 1),
         fields=layout.fields_to_dict(data.fields), date_style=data.date_style, issue_date=data.issue_date,
-        organizers_text=data.organizers_text.strip(), number_format=numbering.parse_format(data.number_format).text,
+        organizers_text=layout.printable(data.organizers_text).strip(), number_format=numbering.parse_format(data.number_format).text,
         number_scope=data.number_scope, updated_at=now, updated_by_id=getattr(actor, "id", None),
     )
     if image is not None:

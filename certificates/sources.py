@@ -202,10 +202,20 @@ def set_results_provider(provider: ResultsProvider | None) -> ResultsProvider | 
     return previous
 
 
+def _load_results_module() -> None:
+    """Issue 8's results module installs its provider when imported; import it if it exists."""
+    import importlib.util
+
+    if importlib.util.find_spec("competition.results") is not None:
+        importlib.import_module("competition.results")
+
+
 def award_holders(competition) -> list[Holder]:
     """The award winners of ``competition``'s published results, in the results' order.
 
     Raises ResultsNotPublished while there are none (no provider yet, or the provider says not published)."""
+    if _results_provider is None:
+        _load_results_module()
     awards = _results_provider(competition) if _results_provider is not None else None
     if awards is None:
         raise ResultsNotPublished(competition.title)

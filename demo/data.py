@@ -140,6 +140,7 @@ def load_demo(now: datetime) -> list[DemoUser]:
     )
     ensure_forum_signups(forum, now=now)
     ensure_forum_check_ins(forum, staff=users["staff@demo.saihui"])
+    ensure_forum_certificates(forum, actor=organizer, now=now)
     ensure_competition_teams(contest, actor=organizer, now=now)
     ensure_competition_setup(contest, actor=organizer, now=now)
     topics = ["大模型应用落地", "数据安全合规", "低代码开发", "云原生架构", "物联网平台", "数字孪生",
@@ -161,6 +162,26 @@ def load_demo(now: datetime) -> list[DemoUser]:
         hosts={HostRole.HOST: [OTHER_ASSOCIATION]},
     )
     return DEMO_USERS
+
+
+def ensure_forum_certificates(event: Event, *, actor: User, now: datetime) -> None:
+    """Participation certificates (参会证明) for everyone who checked in at the forum: numbers and verification codes
+    only (a PDF is made when someone opens one). Names with a character the font lacks are left out, as the check
+    before printing would ask the organizer to correct them first (the design page lists them)."""
+    from certificates import glyphs, services, sources
+    from certificates.models import Certificate, CertificateKind
+
+    if db.session.scalar(sa.select(sa.func.count(Certificate.id)).where(Certificate.event_id == event.id)):
+        return
+    kind = CertificateKind.PARTICIPATION
+    design = services.ensure_design(event, kind, actor=actor, now=now)
+    try:
+        available = glyphs.font_characters(services.font_path())
+    except OSError:  # no font installed: the numbers are issued all the same
+        available = None
+    holders = [h for h in sources.checked_in_holders(event)
+               if available is None or not glyphs.missing_characters([h.name, h.unit], available)]
+    services.issue(event, kind, holders, design=design, actor=actor, now=now)
 
 
 FORUM_ATTENDEES = 316

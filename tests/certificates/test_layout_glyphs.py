@@ -139,3 +139,9 @@ def test_the_certificate_font_has_the_rare_characters_of_names():
     assert glyphs.missing_characters(["喆堃赟犇䶮", "陳錦綉", "〔〕〇·", "SH-2026-0001"], available) == []
     # 𠀀 (U+20000, CJK extension B) is not in LXGW WenKai: it is reported, never printed as a box.
     assert [m.char for m in glyphs.missing_characters(["王𠀀"], available)] == ["𠀀"]
+
+
+def test_line_breaks_from_a_browser_and_control_characters_never_reach_the_page():
+    assert wrap("第一段。\r\n第二段\t完", 20, em) == ["第一段。", "第二段 完"]
+    assert layout.field_from_dict("body", {"text": "甲\r\n乙\x07"}).text == "甲\n乙"
+    assert fit("甲\r乙", width_mm=100, max_lines=2, size=10, measure=em).lines == ("甲", "乙")

@@ -107,3 +107,13 @@ def test_chinese_numbers_and_unknown_styles():
         dates.chinese_number(0)
     with pytest.raises(ValueError):
         dates.format_date(date(2026, 1, 1), "roman")
+
+
+def test_the_worked_examples_in_the_docstrings():
+    import doctest
+
+    from certificates import glyphs, layout, sources
+
+    for module in (numbering, dates, layout, glyphs, sources):
+        result = doctest.testmod(module)
+        assert result.failed == 0 and result.attempted > 0, module.__name__
