@@ -1208,6 +1208,8 @@ def change_submitted_score(score: Score, value, *, actor, reason: str, now: date
     reason = _reason(reason)
     round_ = db.session.get(Round, score.round_id)
     _check_open(round_)
+    if score.state != ScoreState.SUBMITTED:
+        raise JudgingError("not_submitted", _("Only a submitted score is corrected this way."), status=409)
     criterion = db.session.get(Criterion, score.criterion_id)
     competition = db.session.get(Competition, round_.competition_id)
     try:
@@ -1215,8 +1217,6 @@ def change_submitted_score(score: Score, value, *, actor, reason: str, now: date
     except ValueProblem as problem:
         raise value_problem_error(problem, criterion) from None
     old = score.value
-    if score.state != ScoreState.SUBMITTED:
-        raise JudgingError("not_submitted", _("Only a submitted score is corrected this way."), status=409)
     result = db.session.execute(sa.update(Score).where(Score.id == score.id, Score.state == ScoreState.SUBMITTED,
                                                        Score.value == old)
                                 .values(value=number, updated_at=now, updated_by_id=getattr(actor, "id", None))

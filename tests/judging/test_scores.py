@@ -309,7 +309,7 @@ def test_change_submitted_score_keeps_history(db, contest):
     score = db.session.get(Score, score.id)
     assert (score.value, score.state) == (Decimal(18), ScoreState.SUBMITTED)
     assert [c.new_value for c in js.score_history(score)] == [Decimal(18)]
-    draft = _scores(db, contest, "李评委")[0]
+    draft = next(s for s in _scores(db, contest, "李评委") if s.criterion_id == contest.criteria["A1"].id)
     db.session.execute(sa.update(Score).where(Score.id == draft.id).values(state=ScoreState.DRAFT))
     db.session.commit()
     _refused(db, "not_submitted", 409, lambda: js.change_submitted_score(
