@@ -69,3 +69,4 @@ def get_event(event_id: int):
 # Check-in routes register on this blueprint.
 from api import checkins, walkins  # noqa: E402,F401
 from api import scores  # noqa: E402,F401  (judges' tablets: PUT /scores, sheets, submit)
+from api import leaderboard  # noqa: E402,F401  (live leaderboards: public and organizers)

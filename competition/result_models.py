@@ -17,8 +17,8 @@ computed from the submitted scores by ``competition.results`` and cached per pro
   seed is kept, so anyone can redo the draw) or by the chief judge's decision (with the reason).
 - ``AwardOverride``: an entrant's award set by hand, with the reason (also in the audit trail).
 - ``CompletionTime``: an entrant's completion time in a round, for the tie-break "shorter completion time".
-- ``RankBaseline`` and ``RankMove``: the ranking history. The board's ranks at ``RankBaseline.version``; each
-  recompute that changes a rank or total records the moves (old → new) under the new version, and the changes
+- ``RankBaseline`` and ``RankMove``: the ranking history. The boards' ranks as last recorded (one row per board);
+  each recompute that changes a rank or total records the moves (old → new) under the new version, and the changes
   (``ResultChange``) between the two versions are what moved them.
 """
 from __future__ import annotations
@@ -158,12 +158,16 @@ class CompletionTime(db.Model):
 
 
 class RankBaseline(db.Model):
+    """The last recorded board, one row per board ({entrant id: [rank or null, total or null]}); the row of board ""
+    holds the version the history was recorded up to."""
+
     __tablename__ = "result_rank_baselines"
 
     competition_id: Mapped[int] = mapped_column(sa.ForeignKey("competitions.id", ondelete="CASCADE"),
                                                 primary_key=True)
+    board: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     version: Mapped[int] = mapped_column()
-    ranks: Mapped[dict] = mapped_column(sa.JSON)  # {board: {entrant id: [rank or null, total or null]}}
+    ranks: Mapped[dict] = mapped_column(sa.JSON)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -59,11 +59,12 @@ def upgrade():
     )
     op.create_table('result_rank_baselines',
     sa.Column('competition_id', sa.Integer(), nullable=False),
+    sa.Column('board', sa.String(length=20), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('ranks', sa.JSON(), nullable=False),
     sa.Column('at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['competition_id'], ['competitions.id'], name=op.f('fk_result_rank_baselines_competition_id_competitions'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('competition_id', name=op.f('pk_result_rank_baselines'))
+    sa.PrimaryKeyConstraint('competition_id', 'board', name=op.f('pk_result_rank_baselines'))
     )
     op.create_table('result_tie_decisions',
     sa.Column('id', sa.Integer(), nullable=False),
