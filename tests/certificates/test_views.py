@@ -296,3 +296,65 @@ def test_calibration_page(client, db, forum, tmp_path):
     response = client.get(f"/manage/events/{event.id}/certificates/designs/award/calibration.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert "100 %" in pdf_text(response.data, tmp_path) or "100" in pdf_text(response.data, tmp_path)
+
+
+def test_award_certificates_from_published_results_in_award_order(app, client, db, factory, tmp_path):
+    from tests.certificates.helpers import published_results
+    from tests.competition.builders import make_competition
+
+    organization = factory.organization()
+    organizer = factory.user(organization=organization, role="organizer")
+    event = factory.event(organization, kind="competition", status="published")
+    competition = make_competition(event, organizer, entrants=4)
+    db.session.commit()
+    login(client, organizer)
+    path = f"/manage/events/{event.id}/certificates/issue/award"
+    with published_results({competition.id: ["三等奖", "一等奖", None, "二等奖"]}):
+        response = client.post(path, data={"csrf_token": csrf_token(client, path), "source": "award",
+                                           "competition_id": str(competition.id), "order": "award",
+                                           "action": "issue"})
+        assert response.status_code == 302, response.get_data(as_text=True)[:300]
+        run_tasks(app)
+    certificates = db.session.scalars(sa.select(Certificate).order_by(Certificate.seq)).all()
+    # Numbered in the merged PDF's order (by award): 一等奖 first; the entrant without an award gets nothing.
+    assert [(c.holder_name, c.award) for c in certificates] == [("参赛队2", "一等奖"), ("参赛队4", "二等奖"),
+                                                               ("参赛队1", "三等奖")]
+    assert certificates[0].members == "队员1甲、队员1乙" and certificates[0].group_name == "高职组"
+    task_id = certificates[0].task_id
+    status = client.get(f"/api/v1/tasks/{task_id}").get_json()["task"]
+    text = pdf_text(client.get(status["download_url"]).data, tmp_path)
+    assert text.index("参赛队2") < text.index("参赛队4") < text.index("参赛队1")
+    assert "一等奖" in text and competition.title in text and "（高职组）" in text
+
+
+def test_appointment_letters_for_the_judges(app, client, db, factory, tmp_path):
+    organization = factory.organization()
+    organizer = factory.user(organization=organization, role="organizer")
+    factory.user(name="王评委", organization=organization, role="judge")
+    event = factory.event(organization, title="2026云计算技能大赛", kind="competition", status="published")
+    login(client, organizer)
+    path = f"/manage/events/{event.id}/certificates/issue/appointment"
+    response = client.post(path, data={"csrf_token": csrf_token(client, path), "source": "judges", "role": "评委会委员",
+                                       "order": "name", "action": "issue"})
+    assert response.status_code == 302
+    run_tasks(app)
+    letter = db.session.scalar(sa.select(Certificate))
+    assert (letter.holder_name, letter.award, letter.kind) == ("王评委", "评委会委员", CertificateKind.APPOINTMENT)
+    text = pdf_text(services.certificate_pdf(letter), tmp_path)
+    assert "兹聘请王评委为2026云计算技能大赛评委会委员" in text.replace("\n", "").replace(" ", "")
+    assert "聘" in text
+
+
+def test_chosen_people_only(app, client, db, forum):
+    event, organizer, people = forum
+    login(client, organizer)
+    path = f"/manage/events/{event.id}/certificates/issue/training"
+    token = csrf_token(client, path)
+    absent = client.post(path, data={"csrf_token": token, "source": "selected", "order": "source", "action": "issue",
+                                     "registration_ids": [str(people["赵缺席"][0].id)]})
+    assert absent.status_code == 422 and "only for people who checked in" in absent.get_data(as_text=True)
+    response = client.post(path, data={"csrf_token": token, "source": "selected", "order": "source",
+                                       "action": "issue", "registration_ids": [str(people["李堃"][0].id)]})
+    assert response.status_code == 302
+    run_tasks(app)
+    assert [c.holder_name for c in db.session.scalars(sa.select(Certificate))] == ["李堃"]
