@@ -32,7 +32,7 @@ class DesignForm(FlaskForm):
                           validators=[Optional(), NumberRange(-30, 30, _l("Between −30 and 30 mm."))])
     offset_y = FloatField(_l("Printer offset downward (mm)"), default=0.0,
                           validators=[Optional(), NumberRange(-30, 30, _l("Between −30 and 30 mm."))])
-    date_style = SelectField(_l("Date"), choices=[("chinese", _l("In Chinese numerals (二〇二六年十一月二十四日)")),
+    date_style = SelectField(_l("How the date is written"), choices=[("chinese", _l("In Chinese numerals (二〇二六年十一月二十四日)")),
                                                   ("plain", _l("In digits (2026年11月24日)"))])
     issue_date = DateField(_l("Date printed on the certificates"), validators=[Optional()],
                            description=_l("Empty: the last day of the event."))
