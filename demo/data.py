@@ -42,6 +42,9 @@ DEMO_USERS = [
     DemoUser("judge@demo.saihui", "王喆", MembershipRole.JUDGE, ASSOCIATION, "评委 judge"),
     DemoUser("chief@demo.saihui", "欧阳子轩", MembershipRole.CHIEF_JUDGE, ASSOCIATION, "裁判长 chief judge"),
     DemoUser("other@demo.saihui", "張偉", MembershipRole.ORGANIZER, OTHER_ASSOCIATION, "另一协会的组织者 organizer of another association"),
+    # four more judges of the competition's panels (generated names)
+    *[DemoUser(f"judge{i}@demo.saihui", name, MembershipRole.JUDGE, ASSOCIATION, f"评委 judge {i}")
+      for i, (name, _phone) in enumerate(people(40, seed=55)[-4:], start=2)],
 ]
 
 
@@ -143,6 +146,9 @@ def load_demo(now: datetime) -> list[DemoUser]:
     ensure_forum_certificates(forum, actor=organizer, now=now)
     ensure_competition_teams(contest, actor=organizer, now=now)
     ensure_competition_setup(contest, actor=organizer, now=now)
+    ensure_competition_judging(contest, judges=[users["judge@demo.saihui"]] + [users[f"judge{i}@demo.saihui"]
+                                                                               for i in range(2, 6)],
+                               chief=users["chief@demo.saihui"], actor=organizer, now=now)
     topics = ["大模型应用落地", "数据安全合规", "低代码开发", "云原生架构", "物联网平台", "数字孪生",
               "开源治理", "信创适配", "智能客服", "网络安全攻防", "元宇宙与文旅"]
     for month, topic in enumerate(topics, start=1):
@@ -289,6 +295,81 @@ def ensure_competition_setup(event: Event, *, actor: User, now: datetime) -> Non
         description="表达清晰、回答准确、团队协作。"), actor=actor, now=now)
     s.add_entrants_from_registrations(competition, actor=actor, now=now)
     draw(competition, 1, actor=actor, now=now, rng=random.Random(20261219), prefix="")
+
+
+def ensure_competition_judging(event: Event, *, judges: list[User], chief: User, actor: User,
+                               now: datetime) -> None:
+    """Five judges for the competition (王喆 and four more, each with a declared unit for 回避) and the chief judge;
+    a panel per group in 决赛: four judges score the judgement criteria (B), one measuring judge the measurement
+    criteria (A). Roll call done for 中职组 and 高职组; 中职组 fully scored and submitted, 高职组 partly (drafts of
+    some judges), 企业组 not yet — so the tablet, the progress and the results all have something to show."""
+    import random
+    from decimal import Decimal
+
+    from competition import services as competition_services
+    from competition.models import Competition, CriterionKind, Entrant, Group, RollCallSource
+    from judging import services as judging
+    from judging.models import JudgeProfile, JudgeRole
+
+    competition = db.session.scalar(sa.select(Competition).where(Competition.event_id == event.id,
+                                                                 Competition.title == COMPETITION_TITLE))
+    if competition is None or db.session.scalar(sa.select(JudgeProfile.id).where(
+            JudgeProfile.competition_id == competition.id)):
+        return
+    final = competition.rounds[0]
+    entrants = list(db.session.scalars(sa.select(Entrant).where(Entrant.competition_id == competition.id)
+                                       .order_by(Entrant.position, Entrant.id)))
+    school_units = sorted({e.unit for e in entrants if e.unit and not e.unit.endswith(("公司", "集团"))})
+    profiles = []
+    for i, user in enumerate(judges):  # three judges come from schools that take part: each has exclusions
+        declared = [school_units[i * 3 % len(school_units)]] if i < 3 and school_units else ["厦门软件园管理中心"]
+        profiles.append(judging.add_judge(competition, judging.JudgeData(
+            name=user.name, login=user.login, units=declared, limit_to_event=False), actor=actor, now=now).profile)
+    judges = profiles
+    judging.add_judge(competition, judging.JudgeData(name=chief.name, login=chief.login, role=JudgeRole.CHIEF,
+                                                     limit_to_event=False), actor=actor, now=now)
+    criteria = judging.round_criteria(final)
+    measurement = [c.id for c in criteria if c.kind == CriterionKind.MEASUREMENT]
+    judgement = [c.id for c in criteria if c.kind == CriterionKind.JUDGEMENT]
+    groups = {g.name: g for g in db.session.scalars(sa.select(Group).where(Group.competition_id == competition.id))}
+    for name, group in groups.items():
+        panel = judging.create_panel(competition, judging.PanelData(name=f"{name}评委组", round_id=final.id,
+                                                                    group_id=group.id), actor=actor, now=now)
+        for position, profile in enumerate(judges):
+            share = measurement if position == len(judges) - 1 else judgement  # the last one measures
+            judging.add_panel_judge(panel, profile, share, actor=actor, now=now)
+        judging.apply_suggestion(panel, actor=actor, now=now)
+    rng = random.Random(20261219)
+    scored_groups = {"中职组": "submit", "高职组": "drafts"}
+    for entrant in entrants:
+        group = next((n for n, g in groups.items() if g.id == entrant.group_id), None)
+        if group not in scored_groups:
+            continue
+        competition_services.set_roll_call(entrant, final, True, actor=actor, now=now, source=RollCallSource.SCAN)
+        skill = rng.uniform(0.55, 0.95)
+        for number, profile in enumerate(judges):
+            if scored_groups[group] == "drafts" and number not in (0, len(judges) - 1):
+                continue
+            seat = judging.judge_seat(profile.user, final.id)
+            share = seat.shares.get(entrant.id)
+            if not share:
+                continue  # 回避: this judge does not score this entrant
+            for criterion in criteria:
+                if criterion.id not in share:
+                    continue
+                if criterion.ladder:
+                    value = str(max(0, min(3, round(skill * 3 + rng.uniform(-0.8, 0.8)))))
+                elif getattr(criterion, "full_or_zero", False):
+                    value = str(criterion.maximum) if rng.random() < skill else "0"
+                else:
+                    steps = int(criterion.maximum / criterion.step)
+                    fraction = max(0.0, min(1.0, skill + rng.uniform(-0.12, 0.12)))
+                    value = str(criterion.step * Decimal(round(steps * fraction)))
+                judging.save_draft(profile.user, round_id=final.id, entrant_id=entrant.id, criterion_id=criterion.id,
+                                   value=value, nonce=None, now=now)
+            if scored_groups[group] == "submit":
+                judging.submit_entrant(profile.user, round_id=final.id, entrant_id=entrant.id, nonce=None, now=now)
+    db.session.flush()
 
 
 def ensure_forum_check_ins(event: Event, *, staff: User) -> None:
