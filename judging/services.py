@@ -615,9 +615,11 @@ def delete_panel(panel: Panel, *, actor, now: datetime) -> None:
 
 
 def list_panels(competition: Competition) -> list[Panel]:
+    """By round, then in the order of the groups (panels of every group last), then by name."""
     return list(db.session.scalars(
-        sa.select(Panel).join(Round, Round.id == Panel.round_id).where(Panel.competition_id == competition.id)
-        .order_by(Round.position, Round.id, Panel.name, Panel.id)))
+        sa.select(Panel).join(Round, Round.id == Panel.round_id).outerjoin(Group, Group.id == Panel.group_id)
+        .where(Panel.competition_id == competition.id)
+        .order_by(Round.position, Round.id, Group.position.is_(None), Group.position, Panel.name, Panel.id)))
 
 
 def _check_criteria(panel: Panel, criterion_ids: list[int]) -> list[int]:

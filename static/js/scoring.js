@@ -444,6 +444,7 @@
   var numpadModal = null;
   var numpadTarget = null;
   var numpadText = "";
+  var numpadFresh = false;  // the first key replaces the value shown (as on a calculator); ⌫ edits it
 
   function modal(node) {
     return window.bootstrap ? bootstrap.Modal.getOrCreateInstance(node) : null;
@@ -468,6 +469,7 @@
     numpadTarget = { entrant: entrant.id, criterion: criterion.id };
     var value = valueOf(entrant, criterion.id);
     numpadText = value == null ? "" : plain(toUnits(value));
+    numpadFresh = true;
     $("numpad-title").textContent = entrant.code + " · " + criterion.code + " " + criterion.name;
     $("numpad-hint").textContent = criterionMeta(criterion);
     drawNumpad();
@@ -479,6 +481,8 @@
     var key = event.target.closest("[data-key]");
     if (!key) { return; }
     var value = key.getAttribute("data-key");
+    if (numpadFresh && value !== "back") { numpadText = ""; }
+    numpadFresh = false;
     if (value === "back") { numpadText = numpadText.slice(0, -1); }
     else if (value === ".") { if (numpadText.indexOf(".") < 0) { numpadText = (numpadText || "0") + "."; } }
     else if (numpadText.length < 9) { numpadText = numpadText === "0" ? value : numpadText + value; }
