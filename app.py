@@ -148,6 +148,11 @@ def _register_blueprints(app: Flask) -> None:
     from competition.views import bp as competition_bp
 
     app.register_blueprint(competition_bp)
+    from competition.public_views import bp as results_public_bp
+    from competition.result_views import bp as results_bp
+
+    app.register_blueprint(results_bp)
+    app.register_blueprint(results_public_bp)
     from judging.views import bp as judging_bp
 
     app.register_blueprint(judging_bp)

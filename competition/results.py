@@ -1797,3 +1797,165 @@ def board_key_for_group(value: str | None) -> str | None:
     if text in ("all", "overall", "ungrouped") or re.fullmatch(r"g\d{1,12}", text):
         return text
     raise ResultsError("invalid_group", _("group must be a group id."), status=422, field="group")
+
+
+# ================================================================ exports (Excel, the printable 成绩公示)
+
+
+def log_download(competition: Competition, action: str, *, actor, now: datetime) -> None:
+    """Exports carry names and units: each download is logged (not a change: the version stays)."""
+    _audit(actor, competition, action, now)
+    db.session.flush()
+
+
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def _sheet_title(name: str, taken: set[str]) -> str:
+    base = _SHEET_BAD.sub("-", name).strip() or "-"
+    title, n = base[:31], 2
+    while title in taken:
+        suffix = f" ({n})"
+        title, n = base[:31 - len(suffix)] + suffix, n + 1
+    taken.add(title)
+    return title
+
+
+def _members(entrant_ids: Iterable[int]) -> dict[int, list[str]]:
+    ids = sorted(set(entrant_ids))
+    if not ids:
+        return {}
+    return {e: list(m or []) for e, m in db.session.execute(
+        sa.select(Entrant.id, Entrant.members).where(Entrant.id.in_(ids)))}
+
+
+def results_workbook(computed: Standings, competition: Competition, *, board_name, problem_text) -> bytes:
+    """The results as an .xlsx: one sheet per board (ranked entrants, then those not fully scored), the medal
+    table and a sheet about the state. Every text cell is stored as text (no formula can be injected)."""
+    from registration.spreadsheets import Sheet, build_workbook
+
+    inputs = computed.inputs
+    state = get_state(competition.id)
+    several = len(inputs.counted) > 1
+    criteria = [(c, (f"{r.name} " if several else "") + c.code) for r in inputs.counted for c in r.criteria]
+    modules = [((r.id, code), (f"{r.name} " if several else "") + _("Module %(code)s", code=code))
+               for r in inputs.counted for code in dict.fromkeys(c.module for c in r.criteria)]
+    groups = {g.id: g.name for g in inputs.groups}
+    members = _members(inputs.entrants)
+    taken: set[str] = set()
+    sheets = []
+    uses_time = "time" in inputs.rank.settings.tiebreaks
+    for board in computed.boards:
+        headers = ([_("Rank"), _("Station no."), _("Result code"), _("Name"), _("Members"), _("Unit"), _("Group")]
+                   + [label for _c, label in criteria] + [label for _k, label in modules]
+                   + ([_("Completion time")] if uses_time else []) + [_("Total"), _("Award"), _("Notes")])
+        rows = []
+        for line in board.lines:
+            entrant, result = line.entrant, line.result
+            notes = []
+            if line.tied:
+                notes.append(_("tied"))
+            if line.decided_by:
+                notes.append(_("separated by: %(tiebreaks)s", tiebreaks="、".join(
+                    _("decision") if spec == "decision" else tiebreak_label(spec) for spec in line.decided_by)))
+            if line.override is not None:
+                notes.append(_("award set by hand: %(reason)s", reason=line.override.reason))
+            if line.rank is None:
+                notes.append(_("not fully scored"))
+            rows.append([line.rank if line.rank is not None else "", entrant.station or "", entrant.result_code or "",
+                         entrant.name, "、".join(members.get(entrant.id, [])), entrant.unit,
+                         groups.get(entrant.group_id, "")]
+                        + [_cell(result.criteria.get(c.id)) for c, _label in criteria]
+                        + [_cell(result.modules.get(key)) for key, _label in modules]
+                        + ([format_time(completion_time(inputs, entrant.id))] if uses_time else [])
+                        + [_cell(result.total), line.award or "", "；".join(notes)])
+        widths = [6, 9, 9, 18, 22, 26, 10] + [8] * (len(criteria) + len(modules)) + ([10] if uses_time else []) \
+            + [9, 10, 30]
+        sheets.append(Sheet(_sheet_title(board_name(board.key, board.group.name if board.group else None), taken),
+                            headers, rows, widths))
+    if computed.medal_table:
+        headers = [_("Rank"), _("Unit")] + list(computed.tiers) + [_("Points"), _("Ranked entrants")]
+        rows = [[u.rank, u.unit] + [u.counts.get(t, 0) for t in computed.tiers] + [_cell(u.points), u.entrants]
+                for u in computed.medal_table]
+        sheets.append(Sheet(_sheet_title(_("Medal table"), taken), headers, rows, [6, 30] + [8] * len(computed.tiers)
+                            + [8, 10]))
+    about = [
+        [_("Competition"), competition.title],
+        [_("Event"), competition.event.title],
+        [_("State"), _state_words(state)],
+        [_("Version"), str(computed.version)],
+        [_("Computed at (UTC)"), computed.computed_at.strftime("%Y-%m-%d %H:%M:%S")],
+        [_("Tie-breaks"), "、".join(tiebreak_label(t) for t in inputs.rank.settings.tiebreaks) or _("none")],
+    ] + [[_("Problem"), problem_text(code, params)] for code, params in computed.problems]
+    sheets.append(Sheet(_sheet_title(_("About"), taken), [_("Item"), _("Value")], about, [20, 60]))
+    return build_workbook(sheets)
+
+
+def _cell(value: Decimal | None):
+    """A score for a sheet cell: a number with its places (Decimal keeps them), or empty."""
+    return value if value is not None else ""
+
+
+def _state_words(state: CompetitionResults | None) -> str:
+    if state is None or not state.published:
+        return _("not published")
+    words = _("final") if state.final else _("provisional (公示)")
+    if state.frozen_at is not None:
+        words += " · " + _("frozen")
+    return words
+
+
+@dataclass
+class GongshiSection:
+    name: str
+    rows: list[list[str]]  # rank, code, name (members), unit, total, award
+    incomplete: list[str]
+
+
+@dataclass
+class GongshiContent:
+    title: str
+    event_title: str
+    organization: str
+    status: str
+    generated: str
+    headers: list[str]
+    sections: list[GongshiSection]
+    signoffs: list[str]
+    note: str
+    incomplete_label: str = ""
+
+
+def gongshi_content(computed: Standings, competition: Competition, *, board_name, final: bool) -> GongshiContent:
+    """The printable results list (成绩公示), already translated: one section per group board (the overall list
+    too, if kept), ranked entrants with code, name (team members), unit, total and award."""
+    from core.templating import format_local
+
+    event = competition.event
+    members = _members(computed.inputs.entrants)
+    sections = []
+    for board in computed.boards:
+        rows = []
+        for line in board.ranked:
+            entrant = line.entrant
+            name = entrant.name
+            if members.get(entrant.id):
+                name += "（" + "、".join(members[entrant.id]) + "）"
+            rows.append([str(line.rank) + ("=" if line.tied else ""), entrant.code, name, entrant.unit,
+                         line.result.total_text or "", line.award or ""])
+        incomplete = [f"{line.entrant.code} {line.entrant.name}" for line in board.unranked]
+        sections.append(GongshiSection(board_name(board.key, board.group.name if board.group else None), rows,
+                                       incomplete))
+    return GongshiContent(
+        title=_("%(competition)s: results", competition=competition.title),
+        event_title=event.title,
+        organization=event.organization.name if event.organization else "",
+        status=_("Final results") if final else _("Provisional results, published for objections (公示)"),
+        generated=_("Printed %(when)s", when=format_local(utcnow(), event.timezone)),
+        headers=[_("Rank"), _("Code"), _("Name"), _("Unit"), _("Total"), _("Award")],
+        sections=sections,
+        signoffs=[_("Chief judge (signature)"), _("Supervision and arbitration group (signature)"), _("Date")],
+        note=_("A rank followed by = is shared (并列). Objections in writing to the organizers within the period "
+               "announced."),
+        incomplete_label=_("Not fully scored"),
+    )

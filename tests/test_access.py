@@ -197,6 +197,40 @@ ACCESS: dict[str, dict[str, dict[str, int | str]]] = {
     "competition.workbook_import": {"GET": event_staff(manage=200, staff=403),
                                     "POST": event_staff(manage=422, staff=403)},
     "competition.workbook_confirm": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    # ---------------------------------------------------------------- results (issue 8): organizers and admins;
+    # check-in staff and judges 403. One-button actions go back to the board with a message (302), also when refused
+    # (unpublish while not published, lots while the chain ends in shared ranks, a tie that does not exist). An
+    # empty settings or award form is shown again with its errors (422); empty completion times change nothing (302).
+    "results.board": {"GET": event_staff(manage=200, staff=403)},
+    "results.board_fragment": {"GET": event_staff(manage=200, staff=403)},
+    "results.version": {"GET": event_staff(manage=200, staff=403)},
+    "results.publish": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "results.unpublish": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "results.freeze": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "results.unfreeze": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "results.mark_final": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "results.mark_provisional": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "results.settings": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "results.draw_lots": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "results.decide_tie": {"GET": event_staff(manage=302, staff=403), "POST": event_staff(manage=302, staff=403)},
+    "results.revoke_decision": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "results.override_award": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "results.times": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=302, staff=403)},
+    # exports carry names and units: organizers only, each download logged
+    "results.export": {"GET": event_staff(manage=200, staff=403)},
+    "results.pdf": {"GET": event_staff(manage=200, staff=403)},
+    # the ranking history: organizers, admins and the competition's chief judges (the world's judge is not one)
+    "results.history": {"GET": event_staff(manage=200, staff=403)},
+    # public results of a published event, the big screen and the leaderboard API: anyone (what they show depends
+    # on the results state; tests/competition/test_no_leaks.py walks them)
+    "results_public.page": {"GET": everyone(200)},
+    "results_public.fragment": {"GET": everyone(200)},
+    "results_public.board_json": {"GET": everyone(200)},
+    "results_public.screen": {"GET": everyone(200)},
+    "api.leaderboard": {"GET": everyone(200)},
+    "api.leaderboard_version": {"GET": everyone(200)},
+    # a walk-in (sign up and check in at the door): an empty body is 422
+    "api.create_walk_in": {"GET": everyone(405), "POST": checkin_staff(422)},
     # ---------------------------------------------------------------- judging (issue 6): organizers manage judges,
     # panels and assignments (staff and judges 403). profile_id / panel_id / member_id name the world's judge (role
     # "judge": a judge of event A's competition) on a panel with the first group's entrants assigned. Empty forms are
