@@ -1,5 +1,5 @@
 """What every benchmark needs: a fresh PostgreSQL database, the app served by gunicorn, a lean browser-like HTTP
-client, percentiles and the final ``BENCH`` line.
+client, clients driven through measured phases (``run_closed_loop``), percentiles and the final ``BENCH`` line.
 
 Benchmarks run from the repository root with the project's interpreter (``.venv/bin/python bench/<name>.py``);
 importing this module puts the repository root on ``sys.path`` so that ``python bench/<name>.py`` works too.
