@@ -134,8 +134,9 @@ def _read_scan() -> Scan:
 
 
 def _write(work):
-    """Run a unit of work; when a concurrent request won a race (a unique constraint refused our row), roll back
-    and run it again: it then reads the winner's rows (see registration.checkin)."""
+    """Run a unit of work; when a concurrent request won a race or the scan's nonce was used before (a unique
+    constraint refused our row), roll back and run it again: it then reads the winner's rows, or (a scan looks its
+    nonce up when run again) the nonce's stored answer (see registration.checkin)."""
     for attempt in range(CONFLICT_RETRIES):
         try:
             return run_write(db.session, work)
