@@ -38,6 +38,7 @@ def codes(competition, stage=1) -> dict[int, str]:
 # ---------------------------------------------------------------- pure parts
 
 
+@settings(deadline=None)  # the machine may be busy: no time limit per example
 @given(count=st.integers(min_value=1, max_value=2000), seed=st.integers(), prefix=st.sampled_from(["", "A", "GW"]))
 def test_shuffled_codes_are_unique_and_cover_one_to_n(count, seed, prefix):
     result = shuffled_codes(count, random.Random(seed), prefix=prefix)
@@ -47,6 +48,7 @@ def test_shuffled_codes_are_unique_and_cover_one_to_n(count, seed, prefix):
     assert sorted(int(c[len(prefix):]) for c in result) == list(range(1, count + 1))
 
 
+@settings(deadline=None)
 @given(taken=st.sets(st.integers(min_value=1, max_value=120), max_size=80), count=st.integers(1, 30),
        seed=st.integers())
 def test_free_codes_never_reuse_a_taken_code(taken, count, seed):
@@ -197,7 +199,7 @@ def test_codes_are_unique_per_competition_by_constraint(db, setup):
 _EXAMPLES = itertools.count(1)  # the database is shared by the examples of one test: one title each
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(count=st.integers(min_value=1, max_value=120), redraws=st.integers(0, 2), seed=st.integers(0, 10**6),
        late=st.integers(0, 3))
 def test_any_size_any_redo_codes_stay_unique(db, setup, count, redraws, seed, late):

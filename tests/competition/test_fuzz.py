@@ -62,7 +62,7 @@ def criterion_page(app, db, factory):
     return client, f"/manage/events/{event.id}/competitions/{competition.id}/rubric/modules/{module.id}/criteria/new"
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(code=CELLS, name=CELLS, maximum=CELLS, step=CELLS, kind=st.sampled_from(["measurement", "judgement", "x", ""]),
        ladder=st.sampled_from(["", "y"]), level=CELLS)
 def test_criterion_form_never_fails_and_saves_only_valid(db, criterion_page, code, name, maximum, step, kind, ladder,
