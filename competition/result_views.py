@@ -208,7 +208,11 @@ def board(event_id: int, competition_id: int):
               for b in computed.boards]
     rounds = list(db.session.scalars(db.select(Round).where(Round.competition_id == competition.id)
                                      .order_by(Round.position, Round.id)))
-    return render_template("results/manage.html", boards=boards, rounds=rounds,
+    from registration.ticket_pdf import DEFAULT_FONT_PATH
+
+    missing_glyphs = results.pdf_missing_glyphs(computed, current_app.config.get("TICKET_PDF_FONT")
+                                                or DEFAULT_FONT_PATH)
+    return render_template("results/manage.html", boards=boards, rounds=rounds, missing_glyphs=missing_glyphs,
                            fragment_url=url_for("results.board_fragment", event_id=event_id,
                                                 competition_id=competition_id, board=context["board"].key,
                                                 **({"judges": "1"} if request.args.get("judges") == "1" else {})),
@@ -574,7 +578,14 @@ def history(event_id: int, competition_id: int):
     entrants = {e.id: e for e in computed.inputs.entrants.values()}
     actors = _judge_names({c.actor_id for step in steps for c in step.causes if c.actor_id})
     boards = {b.key: board_name(b.key, b.group.name if b.group else None) for b in computed.boards}
+    from judging.models import Score
+
+    score_ids = {c.details.get("score_id") for step in steps for c in step.causes if c.details.get("score_id")}
+    codes = {c.id: c.code for c in computed.inputs.criteria.values()}
+    score_codes = {s: codes.get(c, "") for s, c in db.session.execute(
+        db.select(Score.id, Score.criterion_id).where(Score.id.in_(sorted(score_ids) or [0])))}
     return render_template("results/history.html", event=event, competition=competition, steps=steps,
+                           score_codes=score_codes,
                            entrants=entrants, actors=actors, boards=boards,
                            criterion_codes={c.id: c.code for c in computed.inputs.criteria.values()},
                            manage=can_manage_event(current_user, event), cause_text=cause_text)

@@ -1829,6 +1829,22 @@ def _members(entrant_ids: Iterable[int]) -> dict[int, list[str]]:
         sa.select(Entrant.id, Entrant.members).where(Entrant.id.in_(ids)))}
 
 
+def pdf_missing_glyphs(computed: Standings, font_path: str) -> list:
+    """Characters of names, team members and units the PDF font lacks (they would print as boxes): a list of
+    ``certificates.glyphs.MissingCharacter``, checked once per version."""
+    from certificates import glyphs
+
+    key = ("glyphs", font_path)
+    if key not in computed.memo:
+        members = _members(computed.inputs.entrants)
+        texts = [text for e in computed.inputs.entrants.values() for text in [e.name, e.unit, *members.get(e.id, [])]]
+        try:
+            computed.memo[key] = glyphs.missing_characters(texts, glyphs.font_characters(font_path))
+        except (OSError, ValueError):
+            computed.memo[key] = []
+    return computed.memo[key]
+
+
 def results_workbook(computed: Standings, competition: Competition, *, board_name, problem_text) -> bytes:
     """The results as an .xlsx: one sheet per board (ranked entrants, then those not fully scored), the medal
     table and a sheet about the state. Every text cell is stored as text (no formula can be injected)."""

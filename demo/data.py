@@ -149,6 +149,7 @@ def load_demo(now: datetime) -> list[DemoUser]:
     ensure_competition_judging(contest, judges=[users["judge@demo.saihui"]] + [users[f"judge{i}@demo.saihui"]
                                                                                for i in range(2, 6)],
                                chief=users["chief@demo.saihui"], actor=organizer, now=now)
+    ensure_competition_results(contest, actor=organizer, chief=users["chief@demo.saihui"], now=now)
     topics = ["大模型应用落地", "数据安全合规", "低代码开发", "云原生架构", "物联网平台", "数字孪生",
               "开源治理", "信创适配", "智能客服", "网络安全攻防", "元宇宙与文旅"]
     for month, topic in enumerate(topics, start=1):
@@ -370,6 +371,49 @@ def ensure_competition_judging(event: Event, *, judges: list[User], chief: User,
             if scored_groups[group] == "submit":
                 judging.submit_entrant(profile.user, round_id=final.id, entrant_id=entrant.id, nonce=None, now=now)
     db.session.flush()
+
+
+def ensure_competition_results(event: Event, *, actor: User, chief: User, now: datetime) -> None:
+    """Results of the contest's competition (issue 8): ties broken by module B (主观), then module A (客观), then
+    drawn lots; 优秀奖 for every other ranked team; medal points 4/3/2/1; published as provisional results (公示).
+    中职组 is fully scored (ranked, with awards); 高职组 and 企业组 are still being scored (listed apart). After
+    review the chief judge corrects one measured score of 中职组's third team, so the ranking history has a step."""
+    from decimal import Decimal
+
+    from competition import results
+    from competition.models import Competition, Criterion, CriterionKind
+    from competition.result_models import ChainEnd
+    from judging import services as judging
+    from judging.models import Score, ScoreState
+
+    competition = db.session.scalar(sa.select(Competition).where(Competition.event_id == event.id,
+                                                                 Competition.title == COMPETITION_TITLE))
+    if competition is None:
+        return
+    state = results.get_state(competition.id)
+    if state is not None and state.published:
+        return
+    results.update_settings(competition, results.SettingsData(
+        tiebreaks=["module:B", "module:A"], chain_end=ChainEnd.LOTS, lift_ties=True, rest_tier="优秀奖",
+        points=["4", "3", "2", "1"]), actor=actor, now=now)
+    results.publish(competition, actor=actor, now=now)
+    computed = results.standings(competition, now=now)
+    results.record_history(competition, computed, now=now)  # the first recorded board
+    board = next((b for b in computed.boards if b.has_awards and len(b.ranked) >= 3), None)
+    if board is None:
+        return
+    third = board.ranked[2].entrant.id
+    candidates = db.session.execute(
+        sa.select(Score, Criterion).join(Criterion, Criterion.id == Score.criterion_id)
+        .where(Score.entrant_id == third, Score.state == ScoreState.SUBMITTED,
+               Criterion.kind == CriterionKind.MEASUREMENT, Criterion.full_or_zero.is_(False))).all()
+    if not candidates:
+        return
+    score, criterion = max(candidates, key=lambda pair: pair[1].maximum - pair[0].value)
+    raised = min(Decimal(criterion.maximum), Decimal(score.value) + Decimal("1.5"))
+    raised -= raised % Decimal(criterion.step)
+    judging.change_submitted_score(score, str(raised), actor=chief, reason="复核：漏计两个检查点，已更正", now=now)
+    results.record_history(competition, results.standings(competition, now=now), now=now)
 
 
 def ensure_forum_check_ins(event: Event, *, staff: User) -> None:
