@@ -1760,10 +1760,14 @@ def leaderboard_json(competition: Competition, board_key: str | None, *, organiz
             data = view.board(board_key)
             if data is None:
                 return None
-        else:  # nothing to show yet: an empty list (an unknown group is still unknown)
-            if board_key is not None and board_key not in board_keys(competition):
+        else:  # nothing to show yet: an empty list (an unknown group is still unknown; groups are no secret)
+            keys = board_keys(competition)
+            if board_key is not None and board_key not in keys:
                 return None
-            data = {"key": board_key or "", "group_id": None, "group_name": None, "entries": [], "incomplete": []}
+            key = board_key or keys[0]
+            group = next((g for g in competition.groups if f"g{g.id}" == key), None)
+            data = {"key": key, "group_id": group.id if group else None, "group_name": group.name if group else None,
+                    "entries": [], "incomplete": []}
     return {
         "competition": {"id": competition.id, "title": competition.title},
         "group": {"id": data["group_id"], "name": data["group_name"], "key": data["key"]},
