@@ -397,6 +397,16 @@ def update_judge(profile: JudgeProfile, *, name: str | None = None, units: list[
     return removed
 
 
+def declare_units(profile: JudgeProfile, units: list[str], *, actor, now: datetime) -> int:
+    """A judge declares more units (回避) themselves. Declarations only add: removing a unit is the organizer's
+    (a judge must not be able to undo a conflict to score their own people). Returns the assignments removed."""
+    declared = clean_units(list(profile.units or []) + list(units))
+    if declared == list(profile.units or []):
+        return 0
+    return update_judge(profile, units=declared, coached_entrant_ids=sorted(profile.coached_entrant_ids),
+                        role=profile.role, actor=actor, now=now)
+
+
 def _drop_conflicted_assignments(profile: JudgeProfile) -> int:
     rows = db.session.execute(
         sa.select(Assignment, Entrant).join(Entrant, Entrant.id == Assignment.entrant_id)
@@ -1190,6 +1200,13 @@ def judge_rounds(user) -> list[dict]:
         found.append({"round": round_, "competition": competition, "event": event, "assigned": assigned,
                       "submitted": submitted_entrants or 0})
     return found
+
+
+def judge_profiles_of(user) -> list[JudgeProfile]:
+    """The competitions in which ``user`` is a judge (and still has a role in the event's organization)."""
+    profiles = db.session.scalars(sa.select(JudgeProfile).where(JudgeProfile.user_id == user.id)
+                                  .order_by(JudgeProfile.id))
+    return [p for p in profiles if can_see_event_admin(user, db.session.get(Competition, p.competition_id).event)]
 
 
 # ---------------------------------------------------------------- changes to submitted scores (chief judge)

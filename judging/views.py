@@ -496,8 +496,40 @@ def round_settings(event_id: int, competition_id: int, round_id: int):
 @bp.route("/judging/")
 @login_required
 def home():
-    """The judge's rounds (across events), each with its progress; a link to the tablet page."""
-    return render_template("judging/home.html", rounds=services.judge_rounds(current_user))
+    """The judge's rounds (across events), each with its progress; a link to the tablet page; and, per competition,
+    the units they declared for conflicts of interest (they may add more)."""
+    profiles = services.judge_profiles_of(current_user)
+    competitions = {p.id: db.session.get(Competition, p.competition_id) for p in profiles}
+    return render_template("judging/home.html", rounds=services.judge_rounds(current_user), profiles=profiles,
+                           competitions=competitions, form=ConfirmForm())
+
+
+@bp.route("/judging/events/<int:event_id>/competitions/<int:competition_id>/units", methods=["POST"])
+@login_required
+def declare_units(event_id: int, competition_id: int):
+    """A judge declares more units (回避) for a competition; only additions (removing is the organizer's)."""
+    event = db.session.get(Event, event_id)
+    competition = db.session.get(Competition, competition_id)
+    if event is None or not can_see_event_admin(current_user, event) or competition is None \
+            or competition.event_id != event.id:
+        abort(404)
+    profile = services.judge_profile(competition, current_user.id)
+    if profile is None:
+        abort(403)
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form has expired. Please try again."), "error")
+        return redirect(url_for("judging.home"))
+    units = services.split_units(request.form.get("units", "")[:4000])
+    if not units:
+        flash(_("Enter at least one unit."), "error")
+        return redirect(url_for("judging.home"))
+    removed = perform(lambda: services.declare_units(db.session.get(JudgeProfile, profile.id), units,
+                                                     actor=current_user, now=utcnow()),
+                      success=_("Thank you: you will not be given entrants of these units."))
+    if isinstance(removed, int) and removed:
+        flash(ngettext("%(num)d entrant was taken off your list.", "%(num)d entrants were taken off your list.",
+                       removed), "info")
+    return redirect(url_for("judging.home"))
 
 
 @bp.route("/judging/events/<int:event_id>/rounds/<int:round_id>")

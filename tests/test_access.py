@@ -252,6 +252,9 @@ ACCESS: dict[str, dict[str, dict[str, int | str]]] = {
     # The judge's pages: their rounds (anyone logged in; empty without assignments) and the tablet page of a round in
     # which they judge: only the world's judge; others with a role in event A 403 (judges see only their own).
     "judging.home": {"GET": signed_in(200)},
+    # a judge declares more units (回避) for a competition they judge: an empty declaration goes back with a message
+    "judging.declare_units": {"GET": everyone(405), "POST": expect(anonymous=LOGIN, participant=404, other=404,
+                                                                   staff=403, judge=302, organizer=403, admin=403)},
     "judging.tablet": {"GET": expect(anonymous=LOGIN, participant=404, other=404, staff=403, judge=200, organizer=403,
                                      admin=403)},
     # An invitation link (its secret is the credential): the password form for anyone; an empty form is 422.

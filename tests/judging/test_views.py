@@ -173,3 +173,26 @@ def test_judge_pages_never_name_an_entrant(app, db, contest):
     assert judge.get(f"/judging/events/{contest.event.id}/rounds/987654").status_code == 404
     organizer = _organizer(app, contest)
     assert organizer.get(tablet_url).status_code == 403
+
+
+def test_judge_declares_units_only_adding(app, db, contest):
+    judge = app.test_client()
+    login(judge, contest.judges["李评委"], password="judge-pass-1")
+    page = judge.get("/judging/").get_data(as_text=True)
+    assert "厦门软件园" in page  # the units already declared
+    url = f"/judging/events/{contest.event.id}/competitions/{contest.competition.id}/units"
+    token = csrf_token(judge, "/judging/")
+    assert judge.post(url, data={"csrf_token": token, "units": "泉州信息工程学院"}).status_code == 302
+    db.session.expire_all()
+    profile = db.session.get(JudgeProfile, contest.profiles["李评委"].id)
+    assert profile.units == ["厦门软件园", "泉州信息工程学院"]
+    assert not db.session.scalar(sa.select(Assignment.id).where(
+        Assignment.judge_id == contest.judges["李评委"].id, Assignment.entrant_id == contest.entrants["海燕队"].id))
+    # nothing to remove a unit with: a declaration only adds
+    judge.post(url, data={"csrf_token": token, "units": "泉州信息工程学院"})
+    db.session.expire_all()
+    assert db.session.get(JudgeProfile, profile.id).units == ["厦门软件园", "泉州信息工程学院"]
+    # an organizer (no judge of it) may not declare for the competition
+    organizer = _organizer(app, contest)
+    token = csrf_token(organizer, "/judging/")
+    assert organizer.post(url, data={"csrf_token": token, "units": "x"}).status_code == 403
