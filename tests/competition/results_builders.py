@@ -37,7 +37,7 @@ class Scored:
 def build_scored(db, factory, *, entrants, modules=None, judges: int = 1, places: int = 2, rounding: str = "half_up",
                  aggregation: str = "mean", trim_threshold: int = 5, award_rules: dict | None = None,
                  groups=None, event_status: str = "published", title: str = "云计算赛项", organization=None,
-                 organizer=None, criterion_step: str = "0.01", ladders=()) -> Scored:
+                 organizer=None, criterion_step: str = "0.01", ladders=(), event=None) -> Scored:
     """``entrants``: [(name, unit, group name or None)]; ``modules``: {"A": [("A1", maximum, kind)], …}
     (default one module A with A1 out of 100). Groups are made from the names used (or ``groups``)."""
     from competition import services as cs
@@ -49,7 +49,7 @@ def build_scored(db, factory, *, entrants, modules=None, judges: int = 1, places
     org = organization or factory.organization(f"福建省信息行业协会{random.randint(1, 10**9)}")
     organizer = organizer or factory.user(f"organizer{random.randint(1, 10**9)}@fjia.example.org", "周组织",
                                           organization=org, role="organizer")
-    event = factory.event(org, title="云计算、小程序行业技能大赛", kind="competition", status=event_status)
+    event = event or factory.event(org, title="云计算、小程序行业技能大赛", kind="competition", status=event_status)
     group_names = list(groups) if groups is not None else list(dict.fromkeys(g for _n, _u, g in entrants if g))
     competition = cs.create_competition(event, cs.CompetitionData(
         title=title, groups=group_names, places=places, rounding=Rounding(rounding),
