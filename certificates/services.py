@@ -557,6 +557,7 @@ def preflight(event: Event, design: CertificateDesign, holders: list[Holder]) ->
     fields that do not fit for the widest name."""
     from certificates import glyphs
 
+    render.font_name(font_path())  # FontError when the font is missing or not TrueType
     spec = design_spec(design)
     fmt_sample = design.number_format
     try:

@@ -15,6 +15,7 @@ from flask import Blueprint, abort, current_app, flash, jsonify, make_response, 
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 
 from certificates import forms, layout, numbering, render, services, sources
 from certificates.models import Certificate, CertificateKind, CertificateStatus
@@ -221,6 +222,11 @@ def design(event_id: int, cert_kind: str):
                 db.session.rollback()
                 problems = getattr(error, "problems", None) or [(error.field, error.message)]
                 status = error.status
+            except IntegrityError:  # two first saves at once: the other one made the design
+                db.session.rollback()
+                problems = [(None, _("Someone else changed this design meanwhile. Reload the page and make your "
+                                     "changes again."))]
+                status = 409
             else:
                 flash(_("The design has been saved."), "success")
                 return redirect(url_for("certificates.design", event_id=event.id, cert_kind=kind.value))
@@ -239,7 +245,13 @@ def design(event_id: int, cert_kind: str):
     general = [msg for name, msg in problems if not name or (not name.startswith("f-") and not hasattr(form, name))]
     check = None
     if request.method == "GET":
-        check = services.preflight(event, current, candidate_holders(event, kind))
+        try:
+            check = services.preflight(event, current, candidate_holders(event, kind))
+        except render.FontError as error:
+            current_app.logger.error("certificates: font %s is %s", error.path, error.reason)
+            flash(_("The server lacks the Chinese font certificates need, so nothing can be previewed or printed. "
+                    "(For the administrator: install the %(package)s package, or set CERTIFICATE_FONT to a "
+                    "TrueType font file.)", package=render.FONT_PACKAGE), "error")
     return render_template(
         "certificates/design.html", event=event, kind=kind, kind_label=services.KIND_LABELS[kind], form=form,
         design=current, fields=fields, field_names=layout.FIELD_NAMES, labels=services.field_labels(),
@@ -380,7 +392,11 @@ def issue(event_id: int, cert_kind: str):
                         db.session.commit()
                         return task.id
 
-                    task_id = run_write(db.session, work)
+                    try:
+                        task_id = run_write(db.session, work)
+                    except IntegrityError:  # the default design was saved by a batch started at the same moment
+                        db.session.rollback()
+                        task_id = run_write(db.session, work)
                     flash(_("The batch has started. You may leave this page; the certificates are made in the "
                             "background."), "success")
                     return redirect(url_for("tasks.task_detail", task_id=task_id))

@@ -46,7 +46,7 @@ def test_issue_a_batch_and_download_the_merged_pdf(app, new_context, console, fo
     # A field moved off the page: the preview says why instead of drawing it.
     page.fill("input[name='f-qr-x']", "290")
     expect(page.locator("#preview-errors")).to_be_visible(timeout=15_000)
-    expect(page.locator("#preview-errors")).to_contain_text("QR")
+    expect(page.locator("#preview-errors")).to_contain_text(re.compile("QR|二维码"))
     page.fill("input[name='f-qr-x']", "28")
     expect(page.locator("#preview-errors")).to_be_hidden(timeout=15_000)
     screenshot(page, "certificates-design-desktop")

@@ -260,7 +260,7 @@ def test_design_validation(db, factory):
     with pytest.raises(services.CertificateError) as caught:
         services.save_design(event, PARTICIPATION, data_of(design, fields=fields), seen_version=0, actor=organizer,
                              now=NOW)
-    assert caught.value.field == "f-qr" and "off the page" in caught.value.message
+    assert caught.value.field == "f-qr" and "297 × 210" in caught.value.message  # off the page of that size
     for changes, field in [({"number_format": "SH-{year}"}, "number_format"),
                            ({"number_format": "SH-{seq}", "number_scope": "year"}, "number_format"),
                            ({"base": "custom"}, "background"), ({"offset_x": 45.0}, "offset_x")]:

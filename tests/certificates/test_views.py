@@ -16,6 +16,12 @@ from tests.conftest import NOW, csrf_token, login
 PARTICIPATION = CertificateKind.PARTICIPATION
 
 
+@pytest.fixture(autouse=True)
+def english(client):
+    """The pages in English (the msgids), so that messages can be checked whatever the catalogs say."""
+    client.set_cookie("saihui_lang", "en")
+
+
 @pytest.fixture()
 def forum(db, factory):
     return attended_event(db, factory)
@@ -358,3 +364,22 @@ def test_chosen_people_only(app, client, db, forum):
     assert response.status_code == 302
     run_tasks(app)
     assert [c.holder_name for c in db.session.scalars(sa.select(Certificate))] == ["李堃"]
+
+
+def test_a_missing_font_is_explained_not_a_500(app, client, db, forum, monkeypatch, tmp_path):
+    event, organizer, people = forum
+    certificate = issued(db, event, organizer)[0]
+    monkeypatch.setitem(app.config, "CERTIFICATE_FONT", str(tmp_path / "no-such-font.ttf"))
+    login(client, organizer)
+    base = f"/manage/events/{event.id}/certificates"
+    page = client.get(f"{base}/designs/participation")
+    assert page.status_code == 200 and "fonts-lxgw-wenkai" in page.get_data(as_text=True)
+    assert client.get(f"{base}/designs/participation/preview.png").status_code == 503
+    assert client.get(f"{base}/{certificate.id}/certificate.pdf").status_code == 503
+    path = f"{base}/issue/participation"
+    response = client.post(path, data={"csrf_token": csrf_token(client, path), "source": "checked_in",
+                                       "order": "source", "action": "issue"})
+    assert response.status_code == 503
+    key = people["王喆"][1]
+    assert client.get(f"/r/{key}/certificates/{certificate.id}.pdf").status_code == 503
+    assert db.session.scalar(sa.select(sa.func.count(Certificate.id))) == 3  # nothing more issued
