@@ -33,9 +33,11 @@ def test_judge_invited_sets_password_once(app, db, contest):
     page = response.get_data(as_text=True)
     link = re.search(r'id="invitation-link">([^<]+)<', page).group(1)
     path = link.split("localhost", 1)[-1]
-    profile = db.session.scalar(sa.select(JudgeProfile).join(JudgeProfile.user).where(
-        JudgeProfile.competition_id == contest.competition.id, JudgeProfile.units == ["厦门大学", "集美大学"]))
-    assert profile is not None and profile.user.login == "13900001234"
+    from accounts.models import User
+
+    profile = db.session.scalar(sa.select(JudgeProfile).join(User, User.id == JudgeProfile.user_id).where(
+        JudgeProfile.competition_id == contest.competition.id, User.login == "13900001234"))
+    assert profile is not None and profile.units == ["厦门大学", "集美大学"]
 
     judge = app.test_client()
     form = judge.get(path)

@@ -217,3 +217,30 @@ def test_template_and_empty_sheets(db, contest):
     plan = workbook.check_workbook(db.session.merge(contest.competition), _sheets(Sheet("评委", JUDGES, []),
                                                                                   Sheet("成绩", SCORES, [])))
     assert [s.key for s in plan.sheets] == [] and plan.problems[0].code == "no_sheets"
+
+
+def test_import_pages_preview_and_confirm_the_judging_sheets(app, db, contest):
+    import io
+    import re
+
+    from tests.conftest import csrf_token, login
+
+    client = app.test_client()
+    login(client, contest.organizer)
+    page = f"/manage/events/{contest.event.id}/competitions/{contest.competition.id}/workbook/import"
+    rows = [["初赛", contest.code("星火队"), "li@judges.example.org", c, v] for c, v in full_marks().items()]
+    bad = rows + [["初赛", contest.code("云帆队"), "wang@judges.example.org", "A1", "5"]]
+
+    def upload(content: bytes):
+        return client.post(page, data={"csrf_token": csrf_token(client, page), "file": (io.BytesIO(content), "成绩.xlsx")},
+                           content_type="multipart/form-data")
+
+    preview = upload(build_workbook([Sheet("成绩", SCORES, bad)]))
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "成绩" in html and "回避" in html  # the conflict's row, in words
+    preview = upload(build_workbook([Sheet("成绩", SCORES, rows)]))
+    html = preview.get_data(as_text=True)
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', html).group(1)
+    done = client.post(f"{page}/confirm", data={"csrf_token": csrf_token(client, page), "token": token})
+    assert done.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(Score.id)).where(Score.state == ScoreState.SUBMITTED)) == 4
