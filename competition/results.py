@@ -1207,8 +1207,8 @@ def record_history(competition: Competition, computed: Standings, *, now: dateti
     if recorded is None:
         statement = _insert(RankBaseline.__table__, _dialect()).values(
             competition_id=cid, board=HISTORY_ROW, version=computed.version, ranks={}, at=now
-        ).on_conflict_do_nothing(index_elements=["competition_id", "board"])
-        if db.session.execute(statement).rowcount != 1:
+        ).on_conflict_do_nothing(index_elements=["competition_id", "board"]).returning(RankBaseline.version)
+        if db.session.execute(statement).first() is None:  # (rowcount is not reliable after ON CONFLICT)
             return False
         db.session.execute(sa.insert(RankBaseline.__table__), [
             {"competition_id": cid, "board": board.key, "version": computed.version,
