@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from competition import draw as draws
 from competition import services, workbook
+from judging import workbook as judging_workbook  # judging's sheets (评委, 成绩) of the workbook
 from competition.forms import (
     CompetitionForm,
     CriterionForm,
@@ -819,7 +820,8 @@ def _preview(competition: Competition, plan: workbook.Plan, token: str, filename
         confirm_form=WorkbookConfirmForm(formdata=None, token=token), problem_message=workbook.problem_message,
         notice_message=workbook.notice_message,
         columns={"rubric": [(k, v[0]) for k, v in workbook.RUBRIC_COLUMNS.items()],
-                 "entrants": [(k, v[0]) for k, v in workbook.ENTRANT_COLUMNS.items()]},
+                 "entrants": [(k, v[0]) for k, v in workbook.ENTRANT_COLUMNS.items()],
+                 **judging_workbook.preview_columns()},  # judging's sheets
     ), status
 
 
@@ -879,5 +881,6 @@ def workbook_confirm(event_id: int, competition_id: int):
         parts.append(_("rubrics of %(rounds)s (%(n)d criteria)", rounds="、".join(outcome.rounds), n=outcome.criteria))
     if outcome.entrants:
         parts.append(ngettext("%(num)d entrant", "%(num)d entrants", outcome.entrants))
+    parts.extend(judging_workbook.outcome_parts(outcome.judging))  # judging's sheets
     flash(_("Imported from %(file)s: %(what)s.", file=filename, what="; ".join(parts) or _("nothing")), "success")
     return redirect(url_for("competition.detail", event_id=event_id, competition_id=competition.id))

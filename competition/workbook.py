@@ -210,6 +210,7 @@ class Context:
     groups: list[str]
     entrants: set[tuple[str, str, str]]  # (name, unit, phone) of entrants already in the competition
     rubric_sizes: dict[str, int] = field(default_factory=dict)  # round name -> criteria now
+    judging: object = None  # judging's sheets: judging.workbook.context_for(competition)
 
 
 @dataclass
@@ -221,6 +222,7 @@ class Plan:
     new_rounds: list[str] = field(default_factory=list)
     new_groups: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # about the file as a whole
+    judging: object = None  # judging's sheets: what judging.workbook.check_sheet read (judges, scores)
 
     @property
     def ok(self) -> bool:
@@ -464,6 +466,7 @@ def check_sheets(sheets: list[tuple[str, Rows]], context: Context) -> Plan:
     """Check a workbook's sheets against what the competition has. Pure: reads nothing, saves nothing."""
     plan = Plan()
     taken: set[str] = set()
+    later: list[tuple[str, str, Rows]] = []  # judging's sheets
     for title, rows in sheets:
         key = _SHEET_LOOKUP.get(normalize_header(title))
         if key in taken:
@@ -474,12 +477,19 @@ def check_sheets(sheets: list[tuple[str, Rows]], context: Context) -> Plan:
             sheet = SheetCheck(key=key, title=title)
             plan.sheets.append(sheet)
             (_check_rubric if key == "rubric" else _check_entrants)(sheet, rows, context, plan)
-        elif key in ("judges", "scores"):
+        elif key in ("judges", "scores"):  # judging's sheets: checked last, they refer to the rubric and entrants
             taken.add(key)
-            if any(cells for _n, cells in rows[1:]):
-                plan.notices.append(Problem("later_sheet", {"sheet": title}))
+            later.append((key, title, rows))
         elif key != "notes":
             plan.notices.append(Problem("unknown_sheet", {"sheet": title}))
+    for key, title, rows in sorted(later, key=lambda item: item[0] != "judges"):  # judging's sheets
+        from judging import workbook as judging_workbook
+
+        if context.judging is None:
+            if any(cells for _n, cells in rows[1:]):
+                plan.notices.append(Problem("later_sheet", {"sheet": title}))
+        else:
+            judging_workbook.check_sheet(key, title, rows, context, plan)
     if not plan.sheets:
         plan.problems.append(Problem("no_sheets"))
     return plan
@@ -498,8 +508,10 @@ def context_for(competition: Competition) -> Context:
                                      .order_by(Group.position, Group.id)))
     entrants = {(name, unit, phone or "") for name, unit, phone in db.session.execute(
         sa.select(Entrant.name, Entrant.unit, Entrant.phone).where(Entrant.competition_id == competition.id))}
+    from judging import workbook as judging_workbook  # judging's sheets
+
     return Context(rounds=[r.name for r in rounds], locked_rounds=locked, groups=groups, entrants=entrants,
-                   rubric_sizes=sizes)
+                   rubric_sizes=sizes, judging=judging_workbook.context_for(competition))
 
 
 def check_workbook(competition: Competition, sheets: list[tuple[str, Rows]]) -> Plan:
@@ -525,6 +537,7 @@ class ImportOutcome:
     entrants: int = 0
     new_rounds: list[str] = field(default_factory=list)
     new_groups: list[str] = field(default_factory=list)
+    judging: object = None  # judging's sheets: judging.workbook.JudgingOutcome
 
 
 def import_workbook(competition: Competition, sheets: list[tuple[str, Rows]], *, actor, now: datetime,
@@ -550,6 +563,9 @@ def import_workbook(competition: Competition, sheets: list[tuple[str, Rows]], *,
         data.group_id = groups.get(group_name) if group_name else None
         services.add_entrant(competition, data, actor=actor, now=now, source=EntrantSource.IMPORT, audit=False)
         outcome.entrants += 1
+    from judging import workbook as judging_workbook  # judging's sheets, after the rubric and entrants
+
+    outcome.judging = judging_workbook.apply(competition, plan, actor=actor, now=now)
     services.audit_competition(actor, competition, "competition.workbook_import", now, filename=filename[:200] or None,
                     rounds=outcome.rounds or None, criteria=outcome.criteria, entrants=outcome.entrants)
     db.session.flush()
@@ -605,9 +621,22 @@ def notes_sheet() -> Sheet:
         ["参赛者", "成员", "members", "选填", "队员姓名，用 、 或 , 分隔，领队在前。", "张三、李四"],
         ["参赛者", "指导教师", "coaches", "选填", "用 、 或 , 分隔。", "王老师"],
         ["参赛者", "联系电话", "phone", "选填", "手机号码。", "13800138000"],
-        ["评委、成绩", "", "judges, scores", "", "评委和成绩工作表将在评分设置中导入，本次导入不读取。", ""],
+        *_judging_notes(),  # judging's sheets
     ]
     return Sheet("说明", ["工作表", "列名", "英文列名", "是否必填", "说明", "示例"], rows, [12, 14, 16, 14, 60, 30])
+
+
+def _judging_notes() -> list[list]:
+    from judging import workbook as judging_workbook
+
+    return judging_workbook.notes_rows()
+
+
+def _judging_sheets(competition: Competition | None) -> list[Sheet]:
+    """评委 and 成绩 (judging/workbook.py): empty in the template, filled in an export."""
+    from judging import workbook as judging_workbook
+
+    return judging_workbook.template_sheets() if competition is None else judging_workbook.export_sheets(competition)
 
 
 def template_workbook() -> bytes:
@@ -615,6 +644,7 @@ def template_workbook() -> bytes:
     return build_workbook([
         Sheet(SHEET_NAME["rubric"], RUBRIC_HEADERS, [], RUBRIC_WIDTHS),
         Sheet(SHEET_NAME["entrants"], ENTRANT_HEADERS, [], ENTRANT_WIDTHS),
+        *_judging_sheets(None),  # judging's sheets
         notes_sheet(),
     ])
 
@@ -625,6 +655,7 @@ def export_workbook(competition: Competition) -> bytes:
     return build_workbook([
         Sheet(SHEET_NAME["rubric"], RUBRIC_HEADERS, rubric_rows(competition), RUBRIC_WIDTHS),
         Sheet(SHEET_NAME["entrants"], ENTRANT_HEADERS, entrant_rows(competition), ENTRANT_WIDTHS),
+        *_judging_sheets(competition),  # judging's sheets
         notes_sheet(),
     ])
 
@@ -688,11 +719,17 @@ def _format(template, params: dict) -> str:
 
 
 def problem_message(problem: Problem) -> str:
-    return _format(PROBLEM_MESSAGES.get(problem.code, problem.code), problem.params)
+    from judging import workbook as judging_workbook  # judging's sheets have their own problems
+
+    template = PROBLEM_MESSAGES.get(problem.code) or judging_workbook.PROBLEM_MESSAGES.get(problem.code, problem.code)
+    return _format(template, problem.params)
 
 
 def notice_message(notice: Problem) -> str:
-    return _format(NOTICE_MESSAGES.get(notice.code, notice.code), notice.params)
+    from judging import workbook as judging_workbook  # judging's sheets have their own notices
+
+    template = NOTICE_MESSAGES.get(notice.code) or judging_workbook.NOTICE_MESSAGES.get(notice.code, notice.code)
+    return _format(template, notice.params)
 
 
 def file_message(error: SpreadsheetError) -> str:

@@ -341,7 +341,8 @@ def test_template_and_export_downloads(client, db, setup):
     detail = base(event, competition)
     template = client.get(f"{detail}/workbook/template.xlsx")
     assert template.status_code == 200 and template.mimetype.endswith("spreadsheetml.sheet")
-    assert openpyxl.load_workbook(io.BytesIO(template.data)).sheetnames == ["评分标准", "参赛者", "说明"]
+    assert openpyxl.load_workbook(io.BytesIO(template.data)).sheetnames == ["评分标准", "参赛者", "评委", "成绩",
+                                                                           "说明"]  # 评委, 成绩: judging/workbook.py
     export = client.get(f"{detail}/workbook/export.xlsx")
     assert export.status_code == 200 and export.headers["Cache-Control"] == "private, no-store"
     book = openpyxl.load_workbook(io.BytesIO(export.data))

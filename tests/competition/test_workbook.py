@@ -75,7 +75,7 @@ def snapshot(competition: Competition) -> tuple:
 
 def test_template_has_the_sheets_columns_and_notes():
     book = openpyxl.load_workbook(io.BytesIO(workbook.template_workbook()))
-    assert book.sheetnames == ["评分标准", "参赛者", "说明"]
+    assert book.sheetnames == ["评分标准", "参赛者", "评委", "成绩", "说明"]  # 评委, 成绩: judging/workbook.py
     assert [c.value for c in book["评分标准"][1]][:9] == RUBRIC_HEADER
     assert [c.value for c in book["参赛者"][1]] == ENTRANT_HEADER
     assert book["评分标准"].max_row == 1 and book["参赛者"].max_row == 1  # empty: nothing to import by mistake
