@@ -587,24 +587,18 @@ def _load_slots(round_ids: list[int], criteria: dict[int, CriterionInfo],
     whose share names it (from panels' assignments and judges' shares)."""
     if not round_ids:
         return {}
-    where = f"round_id IN ({_id_list(round_ids)})"
+    where = f"a.round_id IN ({_id_list(round_ids)})"
     if entrant_ids is not None:  # "+round_id": no index on it, so the planner takes the entrant's index
-        where = f"entrant_id IN ({_id_list(entrant_ids)}) AND +" + where
-    rows = _raw_rows(f"SELECT round_id, entrant_id, judge_id, panel_judge_id FROM judge_assignments WHERE {where}")
-    shares: dict[int, set[int]] = {}
-    member_ids = {row[3] for row in rows}
-    if member_ids:
-        for member, criterion in _raw_rows("SELECT panel_judge_id, criterion_id FROM panel_judge_criteria "
-                                           f"WHERE panel_judge_id IN ({_id_list(member_ids)})"):
-            if criterion in criteria:
-                shares.setdefault(member, set()).add(criterion)
+        where = f"a.entrant_id IN ({_id_list(entrant_ids)}) AND +" + where
+    rows = _raw_rows("SELECT a.round_id, a.entrant_id, a.judge_id, s.criterion_id FROM judge_assignments a "
+                     "LEFT JOIN panel_judge_criteria s ON s.panel_judge_id = a.panel_judge_id "
+                     f"WHERE {where}")
     everyone: dict[tuple[int, int], set] = {}
     partial: dict[tuple[int, int], dict[int, set]] = {}
-    for round_id, entrant_id, judge_id, member in rows:
+    for round_id, entrant_id, judge_id, criterion in rows:  # one row per assignment, or per criterion of a share
         key = (round_id, entrant_id)
-        share = shares.get(member)
-        if share:
-            for criterion in share:
+        if criterion is not None:
+            if criterion in criteria:
                 partial.setdefault(key, {}).setdefault(criterion, set()).add(judge_id)
         else:
             bucket = everyone.get(key)
@@ -613,7 +607,9 @@ def _load_slots(round_ids: list[int], criteria: dict[int, CriterionInfo],
             else:
                 bucket.add(judge_id)
     keys = set(everyone) | set(partial)
-    return {key: (frozenset(everyone.get(key, ())), partial.get(key, {})) for key in keys}
+    shared: dict[frozenset, frozenset] = {}  # most entrants have the same judges: one set for all of them
+    return {key: (shared.setdefault(judges := frozenset(everyone.get(key, ())), judges), partial.get(key, {}))
+            for key in keys}
 
 
 def load_scores(round_ids: list[int], entrant_ids: Iterable[int] | None = None) -> dict[tuple[int, int], dict]:
@@ -668,6 +664,7 @@ class EntrantResult:
     missing: tuple[tuple[int, int | None], ...]  # (criterion id, judge id or None: nobody assigned)
     missing_rounds: tuple[int, ...] = ()
     total_text: str | None = None  # the total with the competition's places ("87.50")
+    rank_entry: RankEntry | None = field(default=None, compare=False, repr=False)  # kept while no tie-break is used
 
     @property
     def complete(self) -> bool:
@@ -896,10 +893,17 @@ def _rank_board(key: str, group: GroupInfo | None, members: list[EntrantInfo], i
                 results: dict[int, EntrantResult], chain: list[TiebreakOption], scheme) -> Board:
     settings = inputs.rank.settings
     specs = [option.spec for option in chain]
-    entries = [RankEntry(entrant.id, results[entrant.id].total,
-                         {spec: _tiebreak_value(option, inputs, results[entrant.id])
-                          for spec, option in zip(specs, chain)} if chain else {})
-               for entrant in members]
+    if chain:
+        entries = [RankEntry(entrant.id, results[entrant.id].total,
+                             {spec: _tiebreak_value(option, inputs, results[entrant.id])
+                              for spec, option in zip(specs, chain)}) for entrant in members]
+    else:  # an entrant's entry depends on its result only: made once per result
+        entries = []
+        for entrant in members:
+            result = results[entrant.id]
+            if result.rank_entry is None:
+                result.rank_entry = RankEntry(entrant.id, result.total)
+            entries.append(result.rank_entry)
     tiebreaks = [TieBreak(option.spec, option.better) for option in chain]
     ranking = rank_entries(entries, tiebreaks)
     used: set[int] = set()
@@ -1068,18 +1072,24 @@ def _cache() -> StandingsCache:
     return _fallback_cache
 
 
-def _read_version(competition_id: int) -> tuple[int, str, tuple] | None:
-    """The results row's version and token, and a signature of what is not audited (rubric edits, the
+def _read_state(competition_id: int) -> tuple[CompetitionResults | None, tuple[int, str, tuple] | None]:
+    """The results row, and its version and token with a signature of what is not audited (rubric edits, the
     competition's own settings): one query."""
     rubric_changed = sa.select(sa.func.max(Rubric.updated_at)).where(Rubric.competition_id == competition_id) \
         .scalar_subquery()
     row = db.session.execute(
-        sa.select(CompetitionResults.version, CompetitionResults.cache_token, Competition.updated_at, rubric_changed)
+        sa.select(CompetitionResults, Competition.updated_at, rubric_changed)
         .join(Competition, Competition.id == CompetitionResults.competition_id)
-        .where(CompetitionResults.competition_id == competition_id)).first()
+        .where(CompetitionResults.competition_id == competition_id)
+        .execution_options(populate_existing=True)).first()
     if row is None:
-        return None
-    return row[0], row[1], (row[2], row[3])
+        return None, None
+    state = row[0]
+    return state, (state.version, state.cache_token, (row[1], row[2]))
+
+
+def _read_version(competition_id: int) -> tuple[int, str, tuple] | None:
+    return _read_state(competition_id)[1]
 
 
 def _full(competition: Competition, version: int, now: datetime) -> tuple[Inputs, dict, dict, Standings]:
@@ -1125,11 +1135,12 @@ def _incremental(competition: Competition, cached: _Cached, version: int, now: d
     return rank_all(inputs, results, version=version, now=now)
 
 
-def standings(competition: Competition, *, now: datetime | None = None) -> Standings:
+def standings(competition: Competition, *, now: datetime | None = None, found=None) -> Standings:
     """The competition's standings at the current version (cached per process; see the module doc). Reads only;
-    pages call :func:`read_standings`, which also records the ranking history."""
+    pages call :func:`read_standings`, which also records the ranking history. ``found``: what ``_read_state``
+    returned in this unit of work (saves reading it again)."""
     now = now or utcnow()
-    found = _read_version(competition.id)
+    found = found if found is not None else _read_version(competition.id)
     if found is None:  # never touched (no audited change yet): compute, do not cache
         inputs, _scores, _results, computed = _full(competition, 0, now)
         return computed
@@ -1162,12 +1173,12 @@ def clear_cache() -> None:
     _fallback_cache.clear()
 
 
-def read_standings(competition: Competition, *, now: datetime | None = None) -> Standings:
+def read_standings(competition: Competition, *, now: datetime | None = None, found=None) -> Standings:
     """:func:`standings`, then the ranking history recorded if the board moved (committed here; a busy database
     only postpones it to the next read)."""
     from sqlalchemy.exc import OperationalError
 
-    computed = standings(competition, now=now)
+    computed = standings(competition, now=now, found=found)
     try:
         if record_history(competition, computed, now=now or utcnow()):
             db.session.commit()
@@ -1187,20 +1198,38 @@ def _board_ranks(board: Board, places: int) -> dict[str, list]:
     return found
 
 
-HISTORY_ROW = ""  # the RankBaseline row that holds the recorded version
+HISTORY_ROW = ""  # the RankBaseline row that holds the version the history is recorded up to
+CHECKPOINT_EVERY = 50  # versions: a board's stored ranks are rewritten at most this rarely
+
+
+def _stored_ranks(cid: int, board: str, row_version: int, recorded: int) -> dict | None:
+    """A board's ranks at version ``recorded``: its stored checkpoint, with the moves recorded since replayed."""
+    ranks = db.session.scalar(sa.select(RankBaseline.ranks).where(RankBaseline.competition_id == cid,
+                                                                  RankBaseline.board == board))
+    if ranks is None:
+        return None
+    ranks = {k: list(v) for k, v in ranks.items()}
+    for entrant_id, rank, total in db.session.execute(
+            sa.select(RankMove.entrant_id, RankMove.new_rank, RankMove.new_total).where(
+                RankMove.competition_id == cid, RankMove.board == board, RankMove.version > row_version,
+                RankMove.version <= recorded).order_by(RankMove.version, RankMove.id)):
+        ranks[str(entrant_id)] = [rank, total]
+    return ranks
 
 
 def record_history(competition: Competition, computed: Standings, *, now: datetime) -> bool:
     """Record which ranks and totals moved since the last recorded board: one ``RankMove`` per entrant and board
-    that changed, under the new version. The recorded board is kept per board (``RankBaseline``, board "" holds
-    the version); the old ranks come from this process's cache when it holds the recorded version (the usual case),
-    else from those rows, and only the boards that moved are written. Conditional on the recorded version, so two
-    readers record a step once. Returns whether it wrote (the caller commits)."""
+    that changed, under the new version. The old board comes from this process's cache when it holds the recorded
+    version (the usual case), else from the board's stored checkpoint (``RankBaseline``) with the moves since then
+    replayed; checkpoints are rewritten only every ``CHECKPOINT_EVERY`` versions, so a step usually writes one
+    small UPDATE and its moves. Conditional on the recorded version (the row of board ""), so two readers record a
+    step once. Returns whether it wrote (the caller commits)."""
     if computed.version <= 0:
         return False
     cid = competition.id
-    recorded = db.session.scalar(sa.select(RankBaseline.version).where(RankBaseline.competition_id == cid,
-                                                                       RankBaseline.board == HISTORY_ROW))
+    rows = dict(db.session.execute(sa.select(RankBaseline.board, RankBaseline.version)
+                                   .where(RankBaseline.competition_id == cid)).all())
+    recorded = rows.pop(HISTORY_ROW, None)
     if recorded is not None and recorded >= computed.version:
         return False
     places = computed.inputs.places
@@ -1222,7 +1251,6 @@ def record_history(competition: Competition, computed: Standings, *, now: dateti
     previous = computed.memo.get("previous")
     in_memory = previous is not None and previous.version == recorded
     old_boards = {board.key: board for board in previous.boards} if in_memory else {}
-    stored: dict[str, dict] | None = None
     moves = []
     for board in computed.boards:
         old_board = old_boards.get(board.key)
@@ -1231,24 +1259,23 @@ def record_history(competition: Competition, computed: Standings, *, now: dateti
         new = _board_ranks(board, places)
         if old_board is not None:
             old = _board_ranks(old_board, places)
+        elif board.key in rows:
+            old = _stored_ranks(cid, board.key, rows[board.key], recorded)
         else:
-            if stored is None:
-                stored = {b: r for b, r in db.session.execute(sa.select(RankBaseline.board, RankBaseline.ranks).where(
-                    RankBaseline.competition_id == cid, RankBaseline.board != HISTORY_ROW))}
-            old = stored.get(board.key)
-        if old == new:
-            continue
-        for entrant_id, (rank, total) in new.items():
-            old_rank, old_total = (old or {}).get(entrant_id, (None, None))
-            if (rank, total) != (old_rank, old_total) and (old is not None and (entrant_id in old or rank is not None)):
-                moves.append({"competition_id": cid, "from_version": recorded, "version": computed.version,
-                              "board": board.key, "entrant_id": int(entrant_id), "old_rank": old_rank,
-                              "new_rank": rank, "old_total": old_total, "new_total": total, "at": now})
-        statement = _insert(RankBaseline.__table__, _dialect()).values(
-            competition_id=cid, board=board.key, version=computed.version, ranks=new, at=now)
-        db.session.execute(statement.on_conflict_do_update(
-            index_elements=["competition_id", "board"],
-            set_={"version": statement.excluded.version, "ranks": statement.excluded.ranks, "at": now}))
+            old = None  # a board that was not there before (e.g. the overall list just switched on)
+        if old is not None and old != new:
+            for entrant_id, (rank, total) in new.items():
+                old_rank, old_total = old.get(entrant_id, (None, None))
+                if (rank, total) != (old_rank, old_total) and (entrant_id in old or rank is not None):
+                    moves.append({"competition_id": cid, "from_version": recorded, "version": computed.version,
+                                  "board": board.key, "entrant_id": int(entrant_id), "old_rank": old_rank,
+                                  "new_rank": rank, "old_total": old_total, "new_total": total, "at": now})
+        if board.key not in rows or computed.version - rows[board.key] >= CHECKPOINT_EVERY:
+            statement = _insert(RankBaseline.__table__, _dialect()).values(
+                competition_id=cid, board=board.key, version=computed.version, ranks=new, at=now)
+            db.session.execute(statement.on_conflict_do_update(
+                index_elements=["competition_id", "board"],
+                set_={"version": statement.excluded.version, "ranks": statement.excluded.ranks, "at": now}))
     if moves:
         db.session.execute(sa.insert(RankMove.__table__), moves)
     return True
@@ -1344,10 +1371,18 @@ class PublicView:
         if not self.source:
             return None
         found = self.source[0] if key is None else next((b for b in self.source if b["key"] == key), None)
-        return _strip(found, self.mode == "names") if found is not None else None
+        if found is None:
+            return None
+        if self.mode == "names":  # nothing to strip: the snapshot's board minus the entrant ids
+            cache = found.setdefault("_names", {})  # the snapshot dict is per version (or the frozen board)
+            if not cache:
+                cache.update(_strip(found, True))
+            return cache
+        return _strip(found, False)
 
 
 def _strip(board: dict, names: bool) -> dict:
+    """The public form of a snapshot board: names and units only when ``names``, never the entrant ids."""
     def entry(item: dict, keys: tuple[str, ...]) -> dict:
         return {k: item.get(k) for k in keys}
 
@@ -1370,7 +1405,7 @@ def public_view(competition: Competition, *, now: datetime | None = None, record
     """The only source of public pages, the big screen and the public API. Before publishing: nothing, or codes
     only; after publishing: names and units; while frozen: the board stored at freeze time, never the live one.
     ``record``: read through :func:`read_standings` (records the ranking history; commits)."""
-    state = get_state(competition.id)
+    state, found = _read_state(competition.id)
     published = bool(state and state.published)
     mode = "names" if published else ("codes" if state and state.before_publish is BeforePublish.CODES else "nothing")
     view = PublicView(competition.id, competition.title, published, bool(state and state.final),
@@ -1380,7 +1415,7 @@ def public_view(competition: Competition, *, now: datetime | None = None, record
     if state.frozen_at is not None:
         data = state.frozen_board or {"boards": []}
     else:
-        data = snapshot((read_standings if record else standings)(competition, now=now))
+        data = snapshot((read_standings if record else standings)(competition, now=now, found=found))
     view.source = list(data["boards"])
     return view
 
@@ -1422,6 +1457,7 @@ def freeze(competition: Competition, *, actor, now: datetime) -> None:
     """封榜: store the public board as it is now; the public sees it until the board is unfrozen."""
     computed = standings(competition, now=now)
     board = snapshot(computed)
+    board = {**board, "boards": [{k: v for k, v in b.items() if not k.startswith("_")} for b in board["boards"]]}
     if not _state_update(competition, [CompetitionResults.frozen_at.is_(None)],
                          {"frozen_at": now, "frozen_version": computed.version, "frozen_board": board,
                           "updated_at": now}):
