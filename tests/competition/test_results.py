@@ -655,3 +655,44 @@ def test_recorded_changes_outlive_nothing_secret(db, factory):
     db.session.commit()
     assert results.get_state(built.competition.id).version == version
     assert db.session.scalar(sa.select(AuditEntry.id).where(AuditEntry.action == "results.export")) is not None
+
+
+def test_concurrent_changes_each_get_their_own_version(app, db, factory):
+    """Eight writers at once (threads with their own sessions and connections): every bump is counted once, the log
+    has one row per version, none lost or doubled (on PostgreSQL the results row's lock orders them)."""
+    import threading
+
+    from extensions import db as database
+
+    built = scored(db, factory, ["90", "80"])
+    start = results.get_state(built.competition.id).version
+    barrier = threading.Barrier(8)
+    errors = []
+
+    def writer(i):
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                from core.database import run_write
+
+                def work():
+                    results.touch(built.competition.id, action=f"test.writer{i}", now=NOW)
+                    database.session.commit()
+
+                run_write(database.session, work)
+            except Exception as error:  # noqa: BLE001 - reported below
+                errors.append(repr(error))
+            finally:
+                database.session.remove()
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors
+    db.session.expire_all()
+    assert results.get_state(built.competition.id).version == start + 8
+    versions = sorted(db.session.scalars(sa.select(ResultChange.version).where(
+        ResultChange.competition_id == built.competition.id, ResultChange.action.like("test.writer%"))))
+    assert versions == list(range(start + 1, start + 9))
