@@ -889,8 +889,90 @@ def _scheme(inputs: Inputs) -> tuple[award_rules.AwardScheme | None, list[tuple[
         return None, [("award_scheme", {"code": problem.code})]
 
 
+def _plain_rank_board(key: str, group: GroupInfo | None, members: list[EntrantInfo], inputs: Inputs,
+                      results: dict[int, EntrantResult], scheme) -> Board:
+    """A board without tie-breaks: the same placings and awards as ``ranking.rank_entries`` with an empty chain and
+    ``awards.assign_awards`` give (the tests check it on random boards), in a few tight loops instead of thousands of
+    small objects — the common case, recomputed after every new score."""
+    ranked = sorted(((results[e.id].total, e.id, e) for e in members if results[e.id].total is not None),
+                    key=lambda item: (-item[0], item[1]))
+    unranked = sorted((e.id, e) for e in members if results[e.id].total is None)
+    lines: list[Line] = []
+    size: dict[int, int] = {}  # rank -> how many share it
+    position, previous = 0, None
+    for index, (total, entrant_id, entrant) in enumerate(ranked):
+        if total != previous:
+            position, previous = index + 1, total
+        size[position] = size.get(position, 0) + 1
+        lines.append(Line(entrant, results[entrant_id], position))
+    for line in lines:
+        line.tied = size[line.rank] > 1
+    board = Board(key, group, lines, has_awards=key != "overall" and scheme is not None)
+    boundary: dict[int, str] = {}
+    if board.has_awards:
+        tier_of: dict[int, str | None] = {}
+        summaries = []
+        if scheme.basis is award_rules.AwardBasis.THRESHOLD:
+            for line in lines:
+                line.computed_award = next((t.name for t in scheme.tiers if line.result.total >= t.value), None)
+            for t in scheme.tiers:
+                summaries.append(award_rules.TierSummary(t.name, None, None, t.value,
+                                                         sum(1 for line in lines if line.computed_award == t.name)))
+        else:
+            quotas = award_rules.quota_counts(len(lines), scheme)
+            cutoffs = [sum(quotas[: k + 1]) for k in range(len(quotas))]
+            names = [t.name for t in scheme.tiers]
+            for line in lines:
+                last = line.rank + size[line.rank] - 1
+                reach = line.rank if scheme.lift_ties else last
+                line.computed_award = next((name for name, c in zip(names, cutoffs) if reach <= c), None)
+            for name, quota, cutoff in zip(names, quotas, cutoffs):
+                straddling = tuple(line.entrant.id for line in lines
+                                   if line.rank <= cutoff < line.rank + size[line.rank] - 1)
+                for entrant_id in straddling:
+                    boundary.setdefault(entrant_id, name)
+                summaries.append(award_rules.TierSummary(name, quota, cutoff, None, sum(
+                    1 for line in lines if line.computed_award == name), straddling))
+        at_boundary = set(boundary)
+        for line in lines:
+            line.boundary_tie = line.entrant.id in at_boundary
+            if line.computed_award is None and scheme.rest:
+                line.computed_award = scheme.rest
+                board.rest_awarded += 1
+        board.summary = tuple(summaries)
+    overrides = inputs.rank.overrides if key != "overall" else {}
+    for line in lines:
+        override = overrides.get(line.entrant.id)
+        line.override = override
+        line.award = (override.tier or None) if override is not None else line.computed_award
+    first_of: dict[int, list[int]] = {}
+    for line in lines:
+        if size[line.rank] > 1:
+            first_of.setdefault(line.rank, []).append(line.entrant.id)
+    for rank, ids in first_of.items():
+        total = results[ids[0]].total
+        board.ties.append(Tie(key, rank, total, tuple(ids), tie_key(results[ids[0]].total_text or "", ids),
+                              next((boundary[e] for e in ids if e in boundary), None)))
+    for entrant_id, entrant in unranked:  # not fully scored: listed after the ranked ones (an override still shows)
+        override = overrides.get(entrant_id)
+        board.lines.append(Line(entrant, results[entrant_id], None, override=override,
+                                award=(override.tier or None) if override is not None else None))
+    return board
+
+
 def _rank_board(key: str, group: GroupInfo | None, members: list[EntrantInfo], inputs: Inputs,
                 results: dict[int, EntrantResult], chain: list[TiebreakOption], scheme) -> Board:
+    settings = inputs.rank.settings
+    if not chain and (settings.chain_end is ChainEnd.SHARED or not any(d.board == key
+                                                                        for d in inputs.rank.decisions)):
+        return _plain_rank_board(key, group, members, inputs, results, scheme)
+    return _chain_rank_board(key, group, members, inputs, results, chain, scheme)
+
+
+def _chain_rank_board(key: str, group: GroupInfo | None, members: list[EntrantInfo], inputs: Inputs,
+                      results: dict[int, EntrantResult], chain: list[TiebreakOption], scheme) -> Board:
+    """A board through ``ranking.rank_entries`` (the tie-break chain, recorded decisions) and
+    ``awards.assign_awards``."""
     settings = inputs.rank.settings
     specs = [option.spec for option in chain]
     if chain:

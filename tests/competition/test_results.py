@@ -696,3 +696,34 @@ def test_concurrent_changes_each_get_their_own_version(app, db, factory):
     versions = sorted(db.session.scalars(sa.select(ResultChange.version).where(
         ResultChange.competition_id == built.competition.id, ResultChange.action.like("test.writer%"))))
     assert versions == list(range(start + 1, start + 9))
+
+
+@settings(max_examples=200, deadline=None)
+@given(totals=st.lists(st.one_of(st.none(), st.integers(min_value=50, max_value=60)), min_size=0, max_size=30),
+       basis=st.sampled_from(["share", "count", "threshold"]), rounding=st.sampled_from(["half_up", "up", "down"]),
+       lift=st.booleans(), rest=st.sampled_from([None, "优秀奖"]), overridden=st.integers(min_value=0, max_value=40))
+def test_the_plain_board_equals_ranking_and_awards(totals, basis, rounding, lift, rest, overridden):
+    """The fast board (no tie-break chain) gives exactly what ``rank_entries`` + ``assign_awards`` give: ranks,
+    ties, awards, boundary ties, summaries, rest tier, overrides, unresolved ties."""
+    from competition.awards import scheme_from_rules
+
+    values = {"share": ["10", "20", "30"], "count": ["1", "2", "3"], "threshold": ["58", "55", "52"]}[basis]
+    scheme = scheme_from_rules({"basis": basis, "rounding": rounding, "lift_ties": lift, "rest": rest,
+                                "tiers": [{"name": n, "value": v} for n, v in zip(["一等奖", "二等奖", "三等奖"], values)]})
+    members = [results.EntrantInfo(100 + i, None, f"队{i}", "校", True, i, f"{i:02d}", None) for i in range(len(totals))]
+    half = {t: (Decimal(t) / 2).quantize(Decimal("0.1")) for t in totals if t is not None}  # 1 place, as computed
+    entrant_results = {m.id: results.EntrantResult(m.id, half.get(t), {}, {}, {}, (), (),
+                                                   None if t is None else format(half[t], "f"))
+                       for m, t in zip(members, totals)}
+    overrides = {100 + overridden: AwardOverride(entrant_id=100 + overridden, tier="二等奖", reason="复议")}
+    inputs = results.Inputs(1, "t", 1, results.Rounding.HALF_UP, aggregation.Method.MEAN, 5, {}, [], [], None, [], [],
+                            {m.id: m for m in members}, {}, {}, results.RankInputs(results.Settings(), {}, [], overrides))
+
+    def shape(board):
+        return ([(l.entrant.id, l.rank, l.tied, l.award, l.computed_award, l.boundary_tie, l.override is not None)
+                 for l in board.lines], board.summary, board.rest_awarded,
+                [(t.rank, t.total, t.entrant_ids, t.key, t.at_boundary) for t in board.ties])
+
+    fast = results._plain_rank_board("all", None, members, inputs, entrant_results, scheme)
+    slow = results._chain_rank_board("all", None, members, inputs, entrant_results, [], scheme)
+    assert shape(fast) == shape(slow)
