@@ -58,6 +58,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
+from operator import itemgetter
 from decimal import Decimal, localcontext
 
 import sqlalchemy as sa
@@ -389,7 +390,7 @@ class RoundInfo:
     module_max: dict[str, Decimal] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EntrantInfo:
     id: int
     group_id: int | None
@@ -654,7 +655,7 @@ def combine_units(values: list[int], method: aggregation.Method, trim_min: int) 
     return sum(ordered), n
 
 
-@dataclass
+@dataclass(slots=True)
 class EntrantResult:
     entrant_id: int
     total: Decimal | None
@@ -894,68 +895,90 @@ def _plain_rank_board(key: str, group: GroupInfo | None, members: list[EntrantIn
     """A board without tie-breaks: the same placings and awards as ``ranking.rank_entries`` with an empty chain and
     ``awards.assign_awards`` give (the tests check it on random boards), in a few tight loops instead of thousands of
     small objects — the common case, recomputed after every new score."""
-    ranked = sorted(((results[e.id].total, e.id, e) for e in members if results[e.id].total is not None),
-                    key=lambda item: (-item[0], item[1]))
-    unranked = sorted((e.id, e) for e in members if results[e.id].total is None)
+    scored = [(results[e.id], e) for e in members]
+    ranked = [(r.total, e.id, r, e) for r, e in scored if r.total is not None]
+    ranked.sort(key=itemgetter(1))  # entrants with equal totals: by id, as rank_entries orders them
+    ranked.sort(key=itemgetter(0), reverse=True)  # (a stable sort keeps that order within a total)
+    overrides = inputs.rank.overrides if key != "overall" else {}
     lines: list[Line] = []
     size: dict[int, int] = {}  # rank -> how many share it
     position, previous = 0, None
-    for index, (total, entrant_id, entrant) in enumerate(ranked):
+    for index, (total, _entrant_id, result, entrant) in enumerate(ranked):
         if total != previous:
             position, previous = index + 1, total
-        size[position] = size.get(position, 0) + 1
-        lines.append(Line(entrant, results[entrant_id], position))
-    for line in lines:
-        line.tied = size[line.rank] > 1
+            size[position] = 1
+        else:
+            size[position] += 1
+        lines.append(Line(entrant, result, position))
     board = Board(key, group, lines, has_awards=key != "overall" and scheme is not None)
     boundary: dict[int, str] = {}
     if board.has_awards:
-        tier_of: dict[int, str | None] = {}
-        summaries = []
+        counts: dict[str, int] = {}
+        rest = scheme.rest
         if scheme.basis is award_rules.AwardBasis.THRESHOLD:
+            tiers = [(t.name, t.value) for t in scheme.tiers]
             for line in lines:
-                line.computed_award = next((t.name for t in scheme.tiers if line.result.total >= t.value), None)
-            for t in scheme.tiers:
-                summaries.append(award_rules.TierSummary(t.name, None, None, t.value,
-                                                         sum(1 for line in lines if line.computed_award == t.name)))
+                tier = next((name for name, value in tiers if line.result.total >= value), None)
+                line.tied = size[line.rank] > 1
+                line.computed_award = tier
+                counts[tier] = counts.get(tier, 0) + 1
+            summaries = [award_rules.TierSummary(t.name, None, None, t.value, counts.get(t.name, 0))
+                         for t in scheme.tiers]
         else:
             quotas = award_rules.quota_counts(len(lines), scheme)
             cutoffs = [sum(quotas[: k + 1]) for k in range(len(quotas))]
             names = [t.name for t in scheme.tiers]
+            tiers = list(zip(names, cutoffs))
+            straddling: dict[str, list[int]] = {name: [] for name in names}
+            lift = scheme.lift_ties
             for line in lines:
-                last = line.rank + size[line.rank] - 1
-                reach = line.rank if scheme.lift_ties else last
-                line.computed_award = next((name for name, c in zip(names, cutoffs) if reach <= c), None)
-            for name, quota, cutoff in zip(names, quotas, cutoffs):
-                straddling = tuple(line.entrant.id for line in lines
-                                   if line.rank <= cutoff < line.rank + size[line.rank] - 1)
-                for entrant_id in straddling:
+                rank = line.rank
+                last = rank + size[rank] - 1
+                line.tied = last > rank
+                reach = rank if lift else last
+                tier = None
+                for name, cutoff in tiers:
+                    if reach <= cutoff and tier is None:
+                        tier = name
+                    if rank <= cutoff < last:
+                        straddling[name].append(line.entrant.id)
+                line.computed_award = tier
+                counts[tier] = counts.get(tier, 0) + 1
+            for name in names:
+                for entrant_id in straddling[name]:
                     boundary.setdefault(entrant_id, name)
-                summaries.append(award_rules.TierSummary(name, quota, cutoff, None, sum(
-                    1 for line in lines if line.computed_award == name), straddling))
-        at_boundary = set(boundary)
+            summaries = [award_rules.TierSummary(name, quota, cutoff, None, counts.get(name, 0),
+                                                 tuple(straddling[name]))
+                         for name, quota, cutoff in zip(names, quotas, cutoffs)]
         for line in lines:
-            line.boundary_tie = line.entrant.id in at_boundary
-            if line.computed_award is None and scheme.rest:
-                line.computed_award = scheme.rest
+            if line.entrant.id in boundary:
+                line.boundary_tie = True
+            if line.computed_award is None and rest:
+                line.computed_award = rest
                 board.rest_awarded += 1
         board.summary = tuple(summaries)
-    overrides = inputs.rank.overrides if key != "overall" else {}
+    else:
+        for line in lines:
+            line.tied = size[line.rank] > 1
     for line in lines:
-        override = overrides.get(line.entrant.id)
-        line.override = override
-        line.award = (override.tier or None) if override is not None else line.computed_award
-    first_of: dict[int, list[int]] = {}
+        override = overrides.get(line.entrant.id) if overrides else None
+        if override is not None:
+            line.override = override
+            line.award = override.tier or None
+        else:
+            line.award = line.computed_award
+    tied_at: dict[int, list[int]] = {}
     for line in lines:
-        if size[line.rank] > 1:
-            first_of.setdefault(line.rank, []).append(line.entrant.id)
-    for rank, ids in first_of.items():
-        total = results[ids[0]].total
-        board.ties.append(Tie(key, rank, total, tuple(ids), tie_key(results[ids[0]].total_text or "", ids),
+        if line.tied:
+            tied_at.setdefault(line.rank, []).append(line.entrant.id)
+    for rank, ids in tied_at.items():
+        first = results[ids[0]]
+        board.ties.append(Tie(key, rank, first.total, tuple(ids), tie_key(first.total_text or "", ids),
                               next((boundary[e] for e in ids if e in boundary), None)))
-    for entrant_id, entrant in unranked:  # not fully scored: listed after the ranked ones (an override still shows)
-        override = overrides.get(entrant_id)
-        board.lines.append(Line(entrant, results[entrant_id], None, override=override,
+    unranked = sorted((e.id, r, e) for r, e in scored if r.total is None)
+    for entrant_id, result, entrant in unranked:  # not fully scored: listed after the ranked ones (overrides show)
+        override = overrides.get(entrant_id) if overrides else None
+        board.lines.append(Line(entrant, result, None, override=override,
                                 award=(override.tier or None) if override is not None else None))
     return board
 
