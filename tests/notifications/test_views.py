@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from core.types import utcnow
@@ -13,6 +14,12 @@ from tasks.models import BackgroundTask
 from tests.conftest import NOW, csrf_token
 from tests.notifications.conftest import signup
 from tests.notifications.smtp_server import free_port
+
+
+@pytest.fixture(autouse=True)
+def _english_pages(client):
+    """These tests read the pages' English texts (the catalogs translate them; tests/core/test_i18n.py checks that)."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
 def text(response) -> str:
