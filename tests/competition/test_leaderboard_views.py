@@ -188,7 +188,7 @@ def test_excel_export_keeps_text_as_text_and_is_logged(db, client, built):
     assert workbook.sheetnames[:2] == ["高职组", "中职组"]
     sheet = workbook["高职组"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:4] == ("名次", "工位号", "加密号", "名称") or rows[0][0] in ("Rank", "名次")
+    assert rows[0][:4] == ("排名", "工位号", "二次加密号", "名称")  # Rank, Station no., result code, name (zh_Hans)
     by_name = {row[3]: row for row in rows[1:]}
     assert by_name["海燕队"][0] == 1 and by_name["晨光队"][0] == 1
     evil = [cell for cell in sheet[len(rows)] if cell.value == '=HYPERLINK("http://evil","x")']
