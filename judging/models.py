@@ -34,6 +34,9 @@ VALUE_PLACES = 4  # scores keep up to four decimal places (the competition's pre
 class JudgeRole(str, enum.Enum):
     JUDGE = "judge"  # 评委 / 裁判
     CHIEF = "chief"  # 裁判长
+    ENCRYPTOR = "encryptor"  # 加密裁判: sees the sealed draw; one of the two people who decrypt
+    SUPERVISOR = "supervisor"  # 监督 (监督仲裁组): reviews scores (复核); the second person at decryption
+    ARBITRATOR = "arbitrator"  # 仲裁 (监督仲裁组): decides appeals (申诉)
 
 
 class ScoreState(str, enum.Enum):
