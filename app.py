@@ -68,6 +68,7 @@ def _import_models() -> None:
     import judging.models  # noqa: F401
     import certificates.models  # noqa: F401
     import competition.result_models  # noqa: F401
+    import appeals.models  # noqa: F401
 
 
 def _init_login(app: Flask) -> None:
