@@ -98,6 +98,9 @@ def draw(competition: Competition, stage: int, *, actor, now: datetime, rng: ran
     if stage not in STAGES:
         raise CompetitionError("bad_stage", _("Unknown draw stage."), status=404)
     rng = rng or random.SystemRandom()
+    # Read the actor's id before anything is added: an actor expired by a commit reloads on this read, and that
+    # load autoflushes the session, which must not hold a half-filled Draw row then (drawn_at is NOT NULL).
+    actor_id = getattr(actor, "id", None)
     lock_competition(competition)
     entrants = list(db.session.scalars(
         sa.select(Entrant.id).where(Entrant.competition_id == competition.id).order_by(Entrant.id)))
@@ -114,7 +117,8 @@ def draw(competition: Competition, stage: int, *, actor, now: datetime, rng: ran
                                    status=409)
     previous = last_draw(competition, stage)
     if only_missing and previous is not None:
-        return _draw_missing(competition, stage, entrants, existing, previous, actor=actor, now=now, rng=rng)
+        return _draw_missing(competition, stage, entrants, existing, previous, actor=actor, actor_id=actor_id,
+                             now=now, rng=rng)
 
     if existing and scoring_has_started(competition):
         raise CompetitionError("scoring_started", _("Scoring has started: the draw can no longer be redone."),
@@ -137,11 +141,11 @@ def draw(competition: Competition, stage: int, *, actor, now: datetime, rng: ran
         for entrant_id, code in zip(entrants, codes)
     ])
     if previous is None:
-        previous = Draw(competition_id=competition.id, stage=stage, times=0)
+        previous = Draw(competition_id=competition.id, stage=stage, times=0, drawn_at=now, drawn_by_id=actor_id)
         db.session.add(previous)
     previous.prefix, previous.width, previous.entrants = prefix, width, len(entrants)
     previous.times = (previous.times or 0) + 1
-    previous.drawn_at, previous.drawn_by_id = now, getattr(actor, "id", None)
+    previous.drawn_at, previous.drawn_by_id = now, actor_id
     db.session.flush()
     audit_competition(actor, competition, "competition.draw", now, stage=stage, entrants=len(entrants), prefix=prefix or None,
            width=width, redo=bool(existing) or None, cleared_result_codes=cleared or None, times=previous.times)
@@ -151,7 +155,7 @@ def draw(competition: Competition, stage: int, *, actor, now: datetime, rng: ran
 
 
 def _draw_missing(competition: Competition, stage: int, entrants: list[int], existing: dict[int, str],
-                  previous: Draw, *, actor, now: datetime, rng: random.Random) -> DrawOutcome:
+                  previous: Draw, *, actor, actor_id: int | None, now: datetime, rng: random.Random) -> DrawOutcome:
     missing = [entrant_id for entrant_id in entrants if entrant_id not in existing]
     if not missing:
         raise CompetitionError("nothing_to_draw", _("Every entrant has a code already."), status=409)
@@ -161,7 +165,7 @@ def _draw_missing(competition: Competition, stage: int, entrants: list[int], exi
         for entrant_id, code in zip(missing, codes)
     ])
     previous.entrants = len(entrants)
-    previous.drawn_at, previous.drawn_by_id = now, getattr(actor, "id", None)
+    previous.drawn_at, previous.drawn_by_id = now, actor_id
     db.session.flush()
     audit_competition(actor, competition, "competition.draw", now, stage=stage, entrants=len(missing), only_missing=True,
            prefix=previous.prefix or None, width=previous.width)

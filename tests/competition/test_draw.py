@@ -104,6 +104,28 @@ def test_draw_gives_every_entrant_a_unique_code_and_logs_without_mapping(db, set
     assert not any(code in text for code in given_codes.values())  # the mapping is never in the log
 
 
+@pytest.mark.parametrize("only_missing", [False, True])
+def test_first_draw_with_an_expired_actor(db, setup, only_missing):
+    """Regression: the draw read ``actor.id`` after adding its new ``Draw`` row, before setting ``drawn_at``. An
+    actor expired by a commit (as in a view after a commit, or a task) reloads on that read, the reload autoflushes
+    the half-filled row and the NOT NULL ``drawn_at`` failed."""
+    organizer, event = setup
+    competition = make_competition(event, organizer, entrants=4)
+    db.session.commit()  # expires every loaded object, the organizer too
+    assert "id" not in sa.inspect(organizer).dict
+    outcome = draw(competition, 1, actor=organizer, now=NOW, rng=random.Random(5), only_missing=only_missing)
+    db.session.commit()
+    record = db.session.scalar(sa.select(Draw).where(Draw.competition_id == competition.id))
+    assert outcome.drawn == 4 and record.drawn_at is not None and record.drawn_by_id == organizer.id
+    assert record.times == 1 and len(codes(competition)) == 4
+    services.add_entrant(competition, services.EntrantData(name="迟到队", unit="第九职业学校",
+                                                           group_id=competition.groups[0].id), actor=organizer, now=NOW)
+    db.session.commit()
+    late = draw(competition, 1, actor=organizer, now=NOW, rng=random.Random(6), only_missing=True)  # expired again
+    db.session.commit()
+    assert late.drawn == 1 and len(codes(competition)) == 5
+
+
 def test_redo_changes_codes_until_scoring_starts(db, setup):
     organizer, event = setup
     competition = make_competition(event, organizer, entrants=20)
