@@ -163,6 +163,9 @@ def _register_blueprints(app: Flask) -> None:
     from judging.views import bp as judging_bp
 
     app.register_blueprint(judging_bp)
+    from appeals.views import bp as appeals_bp
+
+    app.register_blueprint(appeals_bp)
 
 
 def _register_cli(app: Flask) -> None:
