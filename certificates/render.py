@@ -2,7 +2,7 @@
 
 The CJK font is embedded as a subset (only the glyphs used), so a certificate looks the same on every phone and
 printer and stays small. reportlab embeds TrueType-outline fonts only; we use LXGW WenKai (霞鹜文楷, a Kai face, OFL),
-Debian's ``fonts-lxgw-wenkai`` — see docs/certificates.md for the choice. Texts are checked against the font's
+Debian's ``fonts-lxgw-wenkai``, registered once by ``core.pdf`` — see docs/certificates.md for the choice. Texts are checked against the font's
 character map first (certificates.glyphs): a character the font lacks raises ``MissingGlyphs`` instead of being
 printed as an empty box.
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import subprocess
 import tempfile
-import threading
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,14 +27,12 @@ from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase import ttfonts
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen import canvas
 
 from certificates import glyphs, layout
 from certificates.layout import MM, FIELD_NAMES, Field
-
-DEFAULT_FONT_PATH = "/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf"
-FONT_PACKAGE = "fonts-lxgw-wenkai"
+from core import pdf as core_pdf
+from core.pdf import DEFAULT_FONT_PATH, FONT_PACKAGE  # noqa: F401 (callers' names)
 
 RED = HexColor("#9b1c1c")
 GOLD = HexColor("#b08a2e")
@@ -44,13 +41,10 @@ GREY = HexColor("#6b6b6b")
 TITLE_COLOR = {"formal": RED, "portrait": RED, "simple": HexColor("#1d3557"), "custom": INK}  # title and award
 
 
-class FontError(RuntimeError):
+class FontError(core_pdf.FontError):
     """The font cannot be used: ``reason`` is ``missing`` (no such file) or ``unusable`` (not TrueType)."""
 
-    def __init__(self, path: str, reason: str):
-        super().__init__(f"certificate font {path}: {reason}")
-        self.path = path
-        self.reason = reason
+    what = "certificate font"
 
 
 class MissingGlyphs(ValueError):
@@ -123,25 +117,12 @@ def _to_unicode_cmap(fontname: str, subset) -> str:
 
 ttfonts.makeToUnicodeCMap = _to_unicode_cmap  # used by TTFont.addObjects when a document is saved
 
-_lock = threading.RLock()  # reportlab keeps per-document state in the shared font object: one document at a time
-_fonts: dict[str, str] = {}
+_lock = core_pdf.FONT_LOCK  # reportlab keeps per-document state in the shared font object: one document at a time
 
 
 def font_name(path: str) -> str:
-    """Register the TrueType font at ``path`` with reportlab (once) and return its name."""
-    with _lock:
-        name = _fonts.get(path)
-        if name is not None:
-            return name
-        if not Path(path).is_file():
-            raise FontError(path, "missing")
-        name = f"SaihuiCertCJK{len(_fonts) + 1}"
-        try:
-            pdfmetrics.registerFont(TTFont(name, path))
-        except (TTFError, OSError, ValueError) as error:
-            raise FontError(path, "unusable") from error
-        _fonts[path] = name
-        return name
+    """Register the TrueType font at ``path`` with reportlab (once, core.pdf) and return its name."""
+    return core_pdf.cjk_font(path, error=FontError)
 
 
 @contextmanager

@@ -1,15 +1,13 @@
 """The printable results list (成绩公示) as PDF: A4, one table per group (header row repeated on every page), the
 entrants not fully scored listed under it, and lines for the chief judge's and the arbitration group's signatures.
 
-Chinese text needs a CJK font embedded in the PDF (see ``registration.ticket_pdf``): LXGW WenKai, a TrueType font
-that reportlab embeds as a subset. Pure module: no Flask, no database; the caller passes the texts
+Chinese text needs a CJK font embedded in the PDF: LXGW WenKai, registered once by ``core.pdf``, which reportlab
+embeds as a subset. Pure module: no Flask, no database; the caller passes the texts
 (``competition.results.gongshi_content``) and the font's path.
 """
 from __future__ import annotations
 
 import io
-import threading
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -17,39 +15,25 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from core.pdf import FONT_LOCK, FontError, cjk_font
 
 BRAND = colors.HexColor("#b3261e")
 
 
-class ResultsFontError(RuntimeError):
+class ResultsFontError(FontError):
     """The CJK font cannot be used: ``reason`` is ``missing`` (no such file) or ``unusable`` (not TrueType)."""
 
-    def __init__(self, path: str, reason: str):
-        super().__init__(f"results font {path}: {reason}")
-        self.path = path
-        self.reason = reason
+    what = "results font"
 
 
-_lock = threading.Lock()  # reportlab keeps per-font state while a document is built: one document at a time
-_fonts: dict[str, str] = {}
+_lock = FONT_LOCK  # for modules that import it from here
 
 
 def _font(path: str) -> str:
-    name = _fonts.get(path)
-    if name is not None:
-        return name
-    if not Path(path).is_file():
-        raise ResultsFontError(path, "missing")
-    name = f"SaihuiResultsCJK{len(_fonts) + 1}"
-    try:
-        pdfmetrics.registerFont(TTFont(name, path))
-    except (TTFError, OSError, ValueError) as error:
-        raise ResultsFontError(path, "unusable") from error
-    _fonts[path] = name
-    return name
+    """The registered font's name (core.pdf); ResultsFontError when it cannot be used."""
+    return cjk_font(path, error=ResultsFontError)
 
 
 def _p(text: str, style: ParagraphStyle) -> Paragraph:
@@ -58,7 +42,7 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
 
 def render_results_pdf(content, *, font_path: str) -> bytes:
     """The 成绩公示 as PDF bytes. Raises ResultsFontError when the font is missing or cannot be embedded."""
-    with _lock:
+    with FONT_LOCK:  # reportlab keeps per-font state while a document is built: one document at a time
         return _render(content, _font(font_path))
 
 

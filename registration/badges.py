@@ -667,10 +667,11 @@ def font_codepoints(path: str) -> frozenset[int]:
     """The characters the TrueType font at ``path`` has glyphs for. Raises TicketFontError if it is unusable."""
     from reportlab.pdfbase import pdfmetrics
 
-    from registration.ticket_pdf import _font, _lock
+    from core.pdf import FONT_LOCK, cjk_font
+    from registration.ticket_pdf import TicketFontError
 
-    with _lock:
-        return frozenset(pdfmetrics.getFont(_font(path)).face.charToGlyph)
+    with FONT_LOCK:
+        return frozenset(pdfmetrics.getFont(cjk_font(path, error=TicketFontError)).face.charToGlyph)
 
 
 def reportlab_measure(regular: str, bold: str) -> Measure:
@@ -683,12 +684,13 @@ def render_badges_pdf(badges: Sequence[Badge], *, layout: Layout, title: str, fo
                       document_title: str = "", author: str = "Saihui") -> bytes:
     """The badges as PDF bytes, ``layout.per_page`` to a sheet. Raises TicketFontError when the font is missing
     or cannot be embedded."""
-    from registration.ticket_pdf import _font, _lock
+    from core.pdf import FONT_LOCK, cjk_font
+    from registration.ticket_pdf import TicketFontError
 
-    with _lock:  # reportlab keeps per-font state while a document is built
-        regular = _font(font_path)
+    with FONT_LOCK:  # reportlab keeps per-font state while a document is built
+        regular = cjk_font(font_path, error=TicketFontError)
         bold_path = bold_variant(font_path)
-        bold = _font(bold_path) if bold_path else regular
+        bold = cjk_font(bold_path, error=TicketFontError) if bold_path else regular
         return _render(badges, layout, title, reportlab_measure(regular, bold), regular, bold, document_title, author)
 
 

@@ -1,18 +1,13 @@
 """A one-page PDF ticket (A4): the event, the holder, the QR code and the token text.
 
-Chinese text needs a CJK font embedded in the PDF: a printer or phone without it would show empty boxes, and
-names with rare characters (王喆, 李堃, 张赟) must print exactly. reportlab embeds TrueType fonts as a subset (only
-the characters used), so the file stays small. It cannot embed CFF-flavoured OpenType fonts (Noto CJK ``.otf`` /
-``.ttc``); we use LXGW WenKai, a TrueType CJK font under the OFL, packaged by Debian as ``fonts-lxgw-wenkai``.
+Chinese text needs a CJK font embedded in the PDF: LXGW WenKai, registered once by ``core.pdf`` (see there why).
 
 Pure module: no Flask. The caller passes the texts (already translated and formatted) and the font's path.
 """
 from __future__ import annotations
 
 import io
-import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -22,23 +17,19 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph
 
-FONT_PACKAGE = "fonts-lxgw-wenkai"
-DEFAULT_FONT_PATH = "/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf"
+from core.pdf import DEFAULT_FONT_PATH, FONT_LOCK, FONT_PACKAGE, FontError, cjk_font  # noqa: F401 (callers' names)
+
 BRAND = colors.HexColor("#b3261e")
 TOKEN_FONT = "Courier-Bold"  # the token is ASCII: a standard PDF font, nothing to embed
 
 
-class TicketFontError(RuntimeError):
+class TicketFontError(FontError):
     """The CJK font cannot be used: ``reason`` is ``missing`` (no such file) or ``unusable`` (not TrueType)."""
 
-    def __init__(self, path: str, reason: str):
-        super().__init__(f"ticket font {path}: {reason}")
-        self.path = path
-        self.reason = reason
+    what = "ticket font"
 
 
 @dataclass(frozen=True)
@@ -65,23 +56,12 @@ class TicketContent:
     labels: TicketLabels = TicketLabels()
 
 
-_lock = threading.Lock()  # reportlab keeps per-font state while a document is built: one ticket at a time
-_fonts: dict[str, str] = {}  # font path -> registered reportlab font name
+_lock = FONT_LOCK  # reportlab keeps per-font state while a document is built: one document at a time
 
 
 def _font(path: str) -> str:
-    name = _fonts.get(path)
-    if name is not None:
-        return name
-    if not Path(path).is_file():
-        raise TicketFontError(path, "missing")
-    name = f"SaihuiTicketCJK{len(_fonts) + 1}"
-    try:
-        pdfmetrics.registerFont(TTFont(name, path))
-    except (TTFError, OSError, ValueError) as error:  # e.g. a CFF-flavoured .otf, or not a font at all
-        raise TicketFontError(path, "unusable") from error
-    _fonts[path] = name
-    return name
+    """The registered font's name (core.pdf); TicketFontError when it cannot be used."""
+    return cjk_font(path, error=TicketFontError)
 
 
 def check_font(path: str) -> None:
