@@ -11,7 +11,7 @@ judging step adds it. Judge-facing pages never call it: they read codes by entra
 """
 from __future__ import annotations
 
-from accounts.permissions import can_manage_event
+from accounts.permissions import can_manage_event, can_see_event_admin
 
 
 def can_manage_competition(user, competition) -> bool:
@@ -19,4 +19,14 @@ def can_manage_competition(user, competition) -> bool:
 
 
 def can_see_draw(user, competition) -> bool:
-    return can_manage_event(user, competition.event)
+    """Organizers of the event, and the competition's encryption judge (加密裁判), who keeps the sealed draw."""
+    if can_manage_event(user, competition.event):
+        return True
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    from extensions import db
+    from judging.models import JudgeProfile, JudgeRole
+
+    role = db.session.scalar(db.select(JudgeProfile.role).where(JudgeProfile.competition_id == competition.id,
+                                                                JudgeProfile.user_id == user.id))
+    return role == JudgeRole.ENCRYPTOR and can_see_event_admin(user, competition.event)

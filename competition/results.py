@@ -220,10 +220,26 @@ def ensure_state(competition: Competition) -> CompetitionResults:
 
 
 def is_identity_released(competition: Competition) -> bool:
-    """Whether names and units may be shown to the public. Today: the organizer published the results. (The chief
-    judge's desk, issue 7, will make this depend on decryption as well.)"""
+    """Whether names and units may be shown to the public: the results are published — and, for a competition
+    that follows the strict process (``judging.process``), decrypted (解密) too."""
     state = get_state(competition.id)
-    return bool(state and state.published)
+    if not (state and state.published):
+        return False
+    from judging import process
+
+    return not process.is_strict(competition) or process.is_decrypted(competition)
+
+
+def _strict_refusal(competition: Competition) -> ResultsError | None:
+    """Results actions that the strict process (严格评审流程) takes over: publishing and making final go through
+    its chain (``judging.process``: locks, review, decryption, 公示, final snapshot)."""
+    from judging import process
+
+    if process.is_strict(competition):
+        return ResultsError("strict_process", _("This competition follows the strict process: results are published "
+                                                "and made final on the judging process page, after the review and "
+                                                "the decryption."), status=409)
+    return None
 
 
 def results_final(competition: Competition) -> bool:
@@ -1517,7 +1533,14 @@ def public_view(competition: Competition, *, now: datetime | None = None, record
                       state.frozen_at if state else None, mode, public_token(state))
     if mode == "nothing":
         return view
-    if state.frozen_at is not None:
+    final_board = None
+    if state.final:
+        from judging.process import final_board as strict_final_board
+
+        final_board = strict_final_board(competition.id)  # strict: the latest revision of the final snapshot
+    if final_board is not None:
+        data = final_board
+    elif state.frozen_at is not None:
         data = state.frozen_board or {"boards": []}
     else:
         data = snapshot((read_standings if record else standings)(competition, now=now, found=found))
@@ -1539,7 +1562,10 @@ def _state_update(competition: Competition, where, values: dict) -> bool:
     return result.rowcount == 1
 
 
-def publish(competition: Competition, *, actor, now: datetime) -> None:
+def publish(competition: Competition, *, actor, now: datetime, via_process: bool = False) -> None:
+    refusal = None if via_process else _strict_refusal(competition)
+    if refusal:
+        raise refusal
     if not _state_update(competition, [CompetitionResults.published.is_(False)],
                          {"published": True, "published_at": now, "updated_at": now}):
         raise ResultsError("already_published", _("The results are already published."), status=409)
@@ -1551,6 +1577,9 @@ def unpublish(competition: Competition, *, actor, now: datetime) -> None:
     state = ensure_state(competition)
     if state.final:
         raise ResultsError("final", _("The results are final: mark them provisional first."), status=409)
+    refusal = _strict_refusal(competition) if state.published else None
+    if refusal:
+        raise refusal
     if not _state_update(competition, [CompetitionResults.published.is_(True), CompetitionResults.final.is_(False)],
                          {"published": False, "updated_at": now}):
         raise ResultsError("not_published", _("The results are not published."), status=409)
@@ -1579,8 +1608,12 @@ def unfreeze(competition: Competition, *, actor, now: datetime) -> None:
     db.session.flush()
 
 
-def mark_final(competition: Competition, *, actor, now: datetime) -> None:
-    """The results stop being provisional. (Issue 7's chief judge's desk will call this after its final review.)"""
+def mark_final(competition: Competition, *, actor, now: datetime, via_process: bool = False) -> None:
+    """The results stop being provisional. A strict competition's final step (``judging.process.finalize``) calls
+    this with ``via_process``; directly it is refused there."""
+    refusal = None if via_process else _strict_refusal(competition)
+    if refusal:
+        raise refusal
     state = ensure_state(competition)
     if not state.published:
         raise ResultsError("not_published", _("Publish the results before marking them final."), status=409)
@@ -1592,6 +1625,11 @@ def mark_final(competition: Competition, *, actor, now: datetime) -> None:
 
 
 def mark_provisional(competition: Competition, *, actor, now: datetime) -> None:
+    from judging import process
+
+    if process.is_strict(competition) and results_final(competition):
+        raise ResultsError("final_snapshot", _("The results are final: a change is a revision of the final results, "
+                                               "on the judging process page."), status=409)
     if not _state_update(competition, [CompetitionResults.final.is_(True)],
                          {"final": False, "final_at": None, "updated_at": now}):
         raise ResultsError("not_final", _("The results are not final."), status=409)

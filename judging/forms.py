@@ -18,7 +18,10 @@ def _max(n: int):
 
 
 def role_choices():
-    return [(JudgeRole.JUDGE.value, _l("Judge (评委)")), (JudgeRole.CHIEF.value, _l("Chief judge (裁判长)"))]
+    return [(JudgeRole.JUDGE.value, _l("Judge (评委)")), (JudgeRole.CHIEF.value, _l("Chief judge (裁判长)")),
+            (JudgeRole.ENCRYPTOR.value, _l("Encryption judge (加密裁判)")),
+            (JudgeRole.SUPERVISOR.value, _l("Supervisor (监督)")),
+            (JudgeRole.ARBITRATOR.value, _l("Arbitrator (仲裁)"))]
 
 
 class JudgeForm(FlaskForm):

@@ -74,8 +74,13 @@ SCORE_WIDTHS = [10, 20, 26, 8, 8]
 ROLE_NAMES = {
     JudgeRole.JUDGE: ("评委", "judge", "評委", "裁判", "评审", "評審", "专家", "專家", ""),
     JudgeRole.CHIEF: ("裁判长", "chief", "裁判長", "chiefjudge", "主裁判", "评委会主任", "評委會主任"),
+    JudgeRole.ENCRYPTOR: ("加密裁判", "encryptor", "加密", "加密员", "加密員", "加密人员", "加密人員"),
+    JudgeRole.SUPERVISOR: ("监督", "supervisor", "監督", "监督组", "監督組", "监督员", "監督員", "监督人员", "監督人員",
+                           "监督仲裁组", "監督仲裁組"),
+    JudgeRole.ARBITRATOR: ("仲裁", "arbitrator", "仲裁组", "仲裁組", "仲裁员", "仲裁員"),
 }
-ROLE_TITLES = {JudgeRole.JUDGE: "评委", JudgeRole.CHIEF: "裁判长"}
+ROLE_TITLES = {JudgeRole.JUDGE: "评委", JudgeRole.CHIEF: "裁判长", JudgeRole.ENCRYPTOR: "加密裁判",
+               JudgeRole.SUPERVISOR: "监督", JudgeRole.ARBITRATOR: "仲裁"}
 PAPER_REASON = "成绩表导入"
 
 
