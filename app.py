@@ -166,6 +166,9 @@ def _register_blueprints(app: Flask) -> None:
     from appeals.views import bp as appeals_bp
 
     app.register_blueprint(appeals_bp)
+    from judging.report_views import bp as judging_reports_bp
+
+    app.register_blueprint(judging_reports_bp)
 
 
 def _register_cli(app: Flask) -> None:
