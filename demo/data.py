@@ -152,16 +152,18 @@ def load_demo(now: datetime) -> list[DemoUser]:
     ensure_competition_results(contest, actor=organizer, chief=users["chief@demo.saihui"], now=now)
     topics = ["大模型应用落地", "数据安全合规", "低代码开发", "云原生架构", "物联网平台", "数字孪生",
               "开源治理", "信创适配", "智能客服", "网络安全攻防", "元宇宙与文旅"]
+    salons = []
     for month, topic in enumerate(topics, start=1):
         day = f"2026-{month:02d}-20"
-        ensure_event(
+        salons.append(ensure_event(
             branch, organizer, now=now,
             title=f"青年科技沙龙第{month}期：{topic}", kind=EventKind.SALON,
             starts=f"{day} 14:30", ends=f"{day} 17:00", venue="协会活动室（软件园二期）",
             description=f"本期主题：{topic}。欢迎会员单位青年技术骨干参加。", capacity=60,
             hosts={HostRole.HOST: [BRANCH]},
-            state=EventState.ARCHIVED if local(f"{day} 17:00") < now else EventState.PUBLISHED,
-        )
+            state=EventState.PUBLISHED,  # held salons are archived by ensure_salon_attendance, after their check-ins
+        ))
+    ensure_salon_attendance(salons, staff=users["staff@demo.saihui"], actor=organizer, now=now)
     ensure_event(
         other, users["other@demo.saihui"], now=now,
         title="东海软件行业年会", kind=EventKind.CEREMONY,
@@ -447,3 +449,49 @@ def ensure_forum_check_ins(event: Event, *, staff: User) -> None:
             at = afternoon + timedelta(seconds=int(rng.triangular(0, 40 * 60, 25 * 60)))
             check_in_registration(event, registration.id, session_id=session_id, actor=staff, now=at,
                                   source=CheckInSource.SCAN)
+
+
+def ensure_salon_attendance(salons: list[Event], *, staff: User, actor: User, now: datetime) -> None:
+    """Sign-ups and check-ins of the monthly salons (for the statistics of issue 10): 30–50 people each from a pool
+    of regulars, so many come back month after month; some of them later sign up for the forum (so the forum has
+    returning participants too). A few cancel. About four in five of the confirmed people of a held salon check
+    in; held salons are then archived. A salon that is already archived without sign-ups is left as it is."""
+    import random
+    from datetime import timedelta
+
+    from registration.checkin import check_in_registration
+    from registration.models import CheckInSource, Registration, RegistrationState
+    from registration.services import SignupData, cancel_registration, register_participant
+
+    unit_names = units()
+    forum_people = people(FORUM_ATTENDEES, seed=316)
+    # the regulars: 120 of their own and 30 people who also come to the forum (same name, phone and unit)
+    pool = [(name, phone, unit_names[(i * 7) % len(unit_names)]) for i, (name, phone)
+            in enumerate(people(150, seed=2026)[30:])]
+    pool += [(name, phone, unit_names[i % len(unit_names)]) for i, (name, phone) in enumerate(forum_people)
+             if 40 <= i < 70]
+    for number, salon in enumerate(salons, start=1):
+        held = salon.ends_at < now
+        has_signups = db.session.scalar(sa.select(sa.func.count(Registration.id))
+                                        .where(Registration.event_id == salon.id))
+        if has_signups or salon.status == EventState.ARCHIVED:
+            if held and salon.status != EventState.ARCHIVED:
+                event_services.archive_event(salon, actor=actor, now=now)
+            continue
+        rng = random.Random(2026_00 + number)
+        chosen = rng.sample(pool, rng.randint(30, 50))
+        signed = []
+        for name, phone, unit in chosen:
+            at = salon.starts_at - timedelta(days=rng.randint(1, 14), minutes=rng.randint(0, 600))
+            registration, _key = register_participant(
+                salon, SignupData(name=name, phone=phone, unit=unit), now=at, ignore_window=True)
+            signed.append(registration)
+        for registration in signed[-2:]:  # two cancel
+            cancel_registration(registration, now=salon.starts_at - timedelta(hours=20), reason="临时有事")
+        if held:
+            doors = salon.starts_at - timedelta(minutes=30)
+            for registration in signed[:-2]:
+                if registration.status == RegistrationState.APPROVED and rng.random() < 0.8:
+                    at = doors + timedelta(seconds=rng.randint(0, 45 * 60))
+                    check_in_registration(salon, registration.id, actor=staff, now=at, source=CheckInSource.SCAN)
+            event_services.archive_event(salon, actor=actor, now=now)
