@@ -170,6 +170,9 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(judging_reports_bp)
 
+    from stats.views import bp as stats_bp
+
+    app.register_blueprint(stats_bp)
 
 def _register_cli(app: Flask) -> None:
     from cli import register
