@@ -47,17 +47,15 @@ def _log(competition: Competition, what: str) -> None:
 
 
 def _font_path() -> str:
-    from registration.ticket_pdf import DEFAULT_FONT_PATH
+    from core.pdf import DEFAULT_FONT_PATH
 
     return current_app.config.get("TICKET_PDF_FONT") or DEFAULT_FONT_PATH
 
 
 def _pdf(render, filename: str, back: str):
-    from competition.results_pdf import ResultsFontError
-
     try:
         data = render(_font_path())
-    except ResultsFontError:
+    except reports.ReportFontError:
         flash(_("The Chinese font for PDFs is not installed on the server (package fonts-lxgw-wenkai)."), "error")
         return redirect(back)
     response = make_response(data)

@@ -9,7 +9,8 @@
 - The audit trail as Excel (``audit_workbook``): the same score changes, the process steps (every audit entry of
   the competition) and the appeals, one sheet each; text cells stay text (``registration.spreadsheets``).
 
-PDFs embed the CJK font as ``competition.results_pdf`` does (its font helper and lock are reused).
+PDFs embed the CJK font through ``core.pdf`` (one registration, built under ``FONT_LOCK``); a missing or unusable
+font raises ``ReportFontError``.
 """
 from __future__ import annotations
 
@@ -26,7 +27,14 @@ from accounts.models import User
 from competition.models import Competition, Criterion, Entrant, Round
 from core.models import AuditEntry
 from extensions import db
+from core.pdf import FONT_LOCK, FontError, cjk_font
 from judging.models import JudgeProfile, JudgeRole, Panel, Score, ScoreChange, ScoreState
+
+
+class ReportFontError(FontError):
+    """The CJK font of the judging reports is missing or cannot be embedded."""
+
+    what = "report font"
 
 
 def _local(value: datetime | None, competition: Competition) -> str:
@@ -226,13 +234,12 @@ def _footer(font: str, text: str, width_total: float):
 
 
 def score_sheet_pdf(sheet: ScoreSheet, *, font_path: str, organization: str = "") -> bytes:
-    """The 成绩单 as PDF bytes (A4, landscape from five judges on). Raises ResultsFontError without the font."""
-    from competition.results_pdf import _font, _lock
+    """The 成绩单 as PDF bytes (A4, landscape from five judges on). Raises ReportFontError without the font."""
     from reportlab.lib.units import mm
     from reportlab.platypus import KeepTogether, Spacer
 
-    with _lock:
-        font = _font(font_path)
+    with FONT_LOCK:
+        font = cjk_font(font_path, error=ReportFontError)
         wide = len(sheet.judges) >= 5
         buffer, doc, inner = _document(sheet.title, organization, wide)
         styles = _styles(font)
@@ -392,12 +399,11 @@ def log_content(competition: Competition, *, now: datetime) -> LogContent:
 
 
 def log_pdf(content: LogContent, *, font_path: str, organization: str = "") -> bytes:
-    from competition.results_pdf import _font, _lock
     from reportlab.lib.units import mm
     from reportlab.platypus import KeepTogether, Spacer
 
-    with _lock:
-        font = _font(font_path)
+    with FONT_LOCK:
+        font = cjk_font(font_path, error=ReportFontError)
         buffer, doc, inner = _document(content.title, organization, True)
         styles = _styles(font)
         story = [_p(content.title, styles["title"]), _p(content.subtitle, styles["sub"]),

@@ -125,3 +125,13 @@ def test_report_routes_for_the_chief_judge_and_organizers_only(app, db, reported
     login(judge, case.scored.judges[0], "judge-pass-1")
     assert judge.get(f"{base}/log.pdf").status_code == 403
     assert judge.get(base).status_code == 403
+
+
+def test_a_missing_font_is_a_message_not_a_500(app, db, reported, monkeypatch):
+    case = reported
+    monkeypatch.setitem(app.config, "TICKET_PDF_FONT", "/nonexistent/font.ttf")
+    base = f"/reports/events/{case.scored.event.id}/competitions/{case.scored.competition.id}"
+    organizer = app.test_client()
+    login(organizer, case.scored.organizer)
+    response = organizer.get(f"{base}/log.pdf")
+    assert response.status_code == 302 and response.headers["Location"].endswith(base)
