@@ -65,7 +65,10 @@ def _import_models() -> None:
     import tasks.models  # noqa: F401
     import notifications.models  # noqa: F401
     import competition.models  # noqa: F401
+    import competition.work_models  # noqa: F401
     import judging.models  # noqa: F401
+    import judging.desk_models  # noqa: F401
+    import judging.process_models  # noqa: F401
     import certificates.models  # noqa: F401
     import competition.result_models  # noqa: F401
     import appeals.models  # noqa: F401
@@ -163,16 +166,25 @@ def _register_blueprints(app: Flask) -> None:
     from judging.views import bp as judging_bp
 
     app.register_blueprint(judging_bp)
+    from competition.work_views import bp as works_bp
+
+    app.register_blueprint(works_bp)
     from appeals.views import bp as appeals_bp
 
     app.register_blueprint(appeals_bp)
     from judging.report_views import bp as judging_reports_bp
 
     app.register_blueprint(judging_reports_bp)
+    from judging.desk_views import bp as desk_bp
 
+    app.register_blueprint(desk_bp)
+    from judging.process_views import bp as process_bp
+
+    app.register_blueprint(process_bp)
     from stats.views import bp as stats_bp
 
     app.register_blueprint(stats_bp)
+
 
 def _register_cli(app: Flask) -> None:
     from cli import register

@@ -230,8 +230,21 @@ class Score(db.Model):
     )
 
 
+class ScoreChangeKind(str, enum.Enum):
+    CORRECTION = "correction"  # a value changed (by the chief judge, or by the judge after an unlock / re-score)
+    UNLOCK = "unlock"  # the chief judge gave a submitted score back to the judge (reason required)
+    RESCORE = "rescore"  # given back because the chief judge asked the panel to re-score a criterion
+    ON_BEHALF = "on_behalf"  # the chief judge typed a paper score sheet in for a judge (``on_behalf_of_id``)
+    REVIEW = "review"  # changed at review (复核)
+    APPEAL = "appeal"  # changed by an appeal's decision (申诉)
+    REVISION = "revision"  # a revision of the final results (judging.process.revise_final)
+
+
 class ScoreChange(db.Model):
-    """A change to a submitted score: old and new value, who, when and why. Never deleted."""
+    """A change to a submitted score: old and new value, who, when, why and what kind of change. Append-only: the
+    ORM refuses to update or delete a row, and a database trigger (PostgreSQL and SQLite, created with the table
+    and by migration a5c4ed01b008) refuses an UPDATE of any recorded field. Only the user references may still be
+    set to NULL by their foreign keys when an account is deleted."""
 
     __tablename__ = "score_changes"
 
@@ -244,6 +257,45 @@ class ScoreChange(db.Model):
     changed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reason: Mapped[str] = mapped_column(sa.Text)
+    kind: Mapped[ScoreChangeKind] = mapped_column(enum_column(ScoreChangeKind), default=ScoreChangeKind.CORRECTION,
+                                                  server_default=ScoreChangeKind.CORRECTION.value)
+    # ON_BEHALF: the judge whose paper sheet the chief judge (``changed_by_id``) typed in
+    on_behalf_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+
+SCORE_CHANGE_FIELDS = ("id", "score_id", "old_value", "new_value", "old_state", "new_state", "changed_at", "reason",
+                       "kind")
+
+
+def _refuse_score_change_write(_mapper, _connection, target):
+    raise ValueError("score_changes is append-only: a recorded change is never edited or deleted")
+
+
+sa.event.listen(ScoreChange, "before_update", _refuse_score_change_write)
+sa.event.listen(ScoreChange, "before_delete", _refuse_score_change_write)
+
+# The database refuses an UPDATE of a recorded field too (a DELETE is refused by the ORM only: the test suite
+# empties tables with DELETE). Same statements in migration a5c4ed01b008.
+SCORE_CHANGES_SQLITE_TRIGGER = (
+    "CREATE TRIGGER score_changes_append_only BEFORE UPDATE ON score_changes WHEN "
+    + " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in SCORE_CHANGE_FIELDS)
+    + " BEGIN SELECT RAISE(ABORT, 'score_changes is append-only'); END"
+)
+SCORE_CHANGES_PG_FUNCTION = (
+    "CREATE OR REPLACE FUNCTION score_changes_append_only() RETURNS trigger AS $$ BEGIN IF "
+    + " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in SCORE_CHANGE_FIELDS)
+    + " THEN RAISE EXCEPTION 'score_changes is append-only'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+)
+SCORE_CHANGES_PG_TRIGGER = (
+    "CREATE TRIGGER score_changes_append_only BEFORE UPDATE ON score_changes FOR EACH ROW "
+    "EXECUTE FUNCTION score_changes_append_only()"
+)
+sa.event.listen(ScoreChange.__table__, "after_create",
+                sa.DDL(SCORE_CHANGES_SQLITE_TRIGGER).execute_if(dialect="sqlite"))
+sa.event.listen(ScoreChange.__table__, "after_create",
+                sa.DDL(SCORE_CHANGES_PG_FUNCTION).execute_if(dialect="postgresql"))
+sa.event.listen(ScoreChange.__table__, "after_create",
+                sa.DDL(SCORE_CHANGES_PG_TRIGGER).execute_if(dialect="postgresql"))
 
 
 class ScoreRequest(db.Model):

@@ -97,6 +97,7 @@ from judging.models import (
     RoundJudging,
     Score,
     ScoreChange,
+    ScoreChangeKind,
     ScoreRequest,
     ScoreSource,
     ScoreState,
@@ -316,6 +317,8 @@ def list_judges(competition: Competition) -> list[JudgeProfile]:
 
 
 def _membership_role(role: JudgeRole) -> MembershipRole:
+    """The event membership of a judge role: the chief judge's own; every other (judge, encryption judge,
+    supervisor, arbitrator) a judge's, which opens the judging pages and nothing of the organizers'."""
     return MembershipRole.CHIEF_JUDGE if role == JudgeRole.CHIEF else MembershipRole.JUDGE
 
 
@@ -1101,6 +1104,9 @@ def submit_entrant(user, *, round_id: int, entrant_id: int, nonce: str | None, n
                                            codes="、".join(missing)), status=422, details={"missing": missing})
     if result.rowcount == 0:
         raise JudgingError("submitted", _("These scores have already been submitted."), status=409)
+    from judging.desk_services import record_resubmission  # scores the chief judge reopened: log the correction
+
+    record_resubmission(seat.round, user, entrant_id, share, now=now)
     _audit(user, seat.competition, "judging.submit", now, obj=seat.round, entrant_id=entrant_id,
            criteria=len(share))
     outcome = ScoreOutcome(200, {"status": "submitted", "entrant": _entrant_progress(seat, entrant_id, share),
@@ -1151,6 +1157,9 @@ def judge_sheet(user, round_id: int, *, now: datetime) -> dict:
     for score in db.session.scalars(sa.select(Score).where(Score.round_id == seat.round.id,
                                                            Score.judge_id == user.id)):
         scores.setdefault(score.entrant_id, []).append(score)
+    from judging.desk_services import reopened_for_judge
+
+    reopened = reopened_for_judge(seat.round.id, user.id)
     entrants = []
     for entrant_id in sorted((i for i in allowed if i in codes), key=lambda i: natural_key(codes[i])):
         share = seat.shares[entrant_id]
@@ -1165,10 +1174,20 @@ def judge_sheet(user, round_id: int, *, now: datetime) -> dict:
             "state": state, "scored": filled, "required": len(share),
             "submitted_at": _iso(max(submitted)) if state == "submitted" else None,
             "criteria": [c.id for c in criteria if c.id in share],
+            # scores the chief judge gave back (unlock, re-score request) with the reason: the tablet shows them
+            "reopened": [r for r in reopened.get(entrant_id, []) if r["criterion_id"] in share],
             "scores": {str(cid): {"value": value_text(s.value, seat.criteria[cid], seat.competition), "note": s.note,
                                   "state": s.state.value, "updated_at": _iso(s.updated_at)}
                        for cid, s in mine.items()},
         })
+    from competition.works import batches_for_sheet, works_for_judge  # submitted works, defense batches (批次)
+
+    batches, places = batches_for_sheet(seat.round.id, [e["id"] for e in entrants])
+    links = works_for_judge([e["id"] for e in entrants], codes)
+    for entry in entrants:
+        entry["works"] = links.get(entry["id"], [])  # [{"id", "kind", "label"}]: the label is the code, never a name
+        entry["batch_id"] = places[entry["id"]][2] if entry["id"] in places else None
+    entrants.sort(key=lambda e: (e["id"] not in places, places.get(e["id"], (0, 0, 0))[:2]))  # batch order, then code
     return {
         "round": {"id": seat.round.id, "name": seat.round.name, "state": seat.round.state.value,
                   "requires_roll_call": seat.settings.requires_roll_call, "code_stage": seat.settings.code_stage},
@@ -1177,6 +1196,7 @@ def judge_sheet(user, round_id: int, *, now: datetime) -> dict:
         "judge": {"id": user.id},
         "criteria": [_criterion_json(c, modules[c.module_id], seat.competition) for c in criteria],
         "entrants": entrants,
+        "batches": batches,  # [{"id", "name", "starts_at", "room", "position"}] of the round's defense schedule
         "waiting_for_code": sum(1 for i in allowed if i not in codes),
         "progress": {"submitted": sum(1 for e in entrants if e["state"] == "submitted"), "assigned": len(entrants)},
         "generated_at": _iso(now),
@@ -1221,16 +1241,37 @@ def _reason(reason: str | None) -> str:
     return text
 
 
-def change_submitted_score(score: Score, value, *, actor, reason: str, now: datetime) -> ScoreChange:
+def _check_correction_allowed(round_: Round, competition: Competition, kind: ScoreChangeKind) -> None:
+    """A locked round's scores change only at their step of the lock chain (``judging.process``): review (复核)
+    while the review runs, appeal while the results are provisional, revision once final. Any other change needs
+    the round open, and never touches final results."""
+    from judging import process
+
+    try:
+        if kind in (ScoreChangeKind.REVIEW, ScoreChangeKind.APPEAL, ScoreChangeKind.REVISION) \
+                and process.is_strict(competition):
+            process.check_correction(competition, kind.value)
+            return
+        _check_open(round_)
+        if process.is_final(competition):
+            raise JudgingError("final", _("The results are final: changes are revisions of the final results."),
+                               status=409)
+    except process.ProcessError as error:
+        raise JudgingError(error.code, error.message, status=error.status) from None
+
+
+def change_submitted_score(score: Score, value, *, actor, reason: str, now: datetime,
+                           kind: ScoreChangeKind = ScoreChangeKind.CORRECTION) -> ScoreChange:
     """Correct a submitted score (the chief judge, after review): the old and new value, who, when and why are kept
-    in ``ScoreChange``. Conditional on the value read, so two corrections at once cannot both apply."""
+    in ``ScoreChange`` (``kind``: correction, review or appeal). Conditional on the value read, so two corrections
+    at once cannot both apply."""
     reason = _reason(reason)
     round_ = db.session.get(Round, score.round_id)
-    _check_open(round_)
+    competition = db.session.get(Competition, round_.competition_id)
+    _check_correction_allowed(round_, competition, ScoreChangeKind(kind))
     if score.state != ScoreState.SUBMITTED:
         raise JudgingError("not_submitted", _("Only a submitted score is corrected this way."), status=409)
     criterion = db.session.get(Criterion, score.criterion_id)
-    competition = db.session.get(Competition, round_.competition_id)
     try:
         number = validate_value(criterion_spec(criterion, competition), value)
     except ValueProblem as problem:
@@ -1244,9 +1285,10 @@ def change_submitted_score(score: Score, value, *, actor, reason: str, now: date
         raise JudgingError("changed_meanwhile", _("The score changed meanwhile; reload and try again."), status=409)
     change = ScoreChange(score_id=score.id, old_value=old, new_value=number, old_state=ScoreState.SUBMITTED,
                          new_state=ScoreState.SUBMITTED, changed_by_id=getattr(actor, "id", None), changed_at=now,
-                         reason=reason)
+                         reason=reason, kind=ScoreChangeKind(kind))
     db.session.add(change)
-    _audit(actor, competition, "judging.score_change", now, obj=score, old=plain(old), new=plain(number))
+    _audit(actor, competition, "judging.score_change", now, obj=score, old=plain(old), new=plain(number),
+           kind=ScoreChangeKind(kind).value)
     db.session.flush()
     db.session.refresh(score)
     return change
@@ -1271,7 +1313,8 @@ def reopen_entrant(round_: Round, judge_id: int, entrant_id: int, *, actor, reas
             reopened += 1
             db.session.add(ScoreChange(score_id=score.id, old_value=score.value, new_value=score.value,
                                        old_state=ScoreState.SUBMITTED, new_state=ScoreState.DRAFT,
-                                       changed_by_id=getattr(actor, "id", None), changed_at=now, reason=reason))
+                                       changed_by_id=getattr(actor, "id", None), changed_at=now, reason=reason,
+                                       kind=ScoreChangeKind.UNLOCK))
     if not reopened:
         raise JudgingError("not_submitted", _("There are no submitted scores to reopen."), status=409)
     _audit(actor, competition, "judging.reopen", now, obj=round_, judge_id=judge_id, entrant_id=entrant_id,
