@@ -592,7 +592,8 @@ def ordered_entrants(competition: Competition, *, group_id: int | None, order: s
         from judging.services import natural_key
 
         codes = codes_by_entrant(competition, STATION_STAGE)
-        ids.sort(key=lambda i: (i not in codes, natural_key(codes.get(i)), ids.index(i)))
+        place = {entrant_id: n for n, entrant_id in enumerate(ids)}
+        ids = sorted(ids, key=lambda i: (i not in codes, natural_key(codes.get(i)), place[i]))
     elif order != "entry":
         raise WorkError("bad_order", _("Choose an order."), status=422, field="order")
     return ids
