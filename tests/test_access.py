@@ -266,6 +266,27 @@ ACCESS: dict[str, dict[str, dict[str, int | str]]] = {
                                       admin=403)},
     "api.submit_entrant": {"GET": everyone(405), "POST": expect(anonymous=401, participant=404, other=404, staff=403,
                                                                 judge=422, organizer=403, admin=403)},
+    # ---------------------------------------------------------------- submitted works and defense batches (issue 6).
+    # work_id: a PDF of an entrant made from event A's sign-up (key); batch_id: the round's one defense batch. The
+    # organizers' pages: empty forms are shown again (422), one-button actions go back (302; a batch with entrants is
+    # not deleted). A work is served to organizers and to judges assigned its entrant once its code is drawn (the
+    # world draws none: the judge gets 404, as everyone else; tests/competition/test_works_views.py has the judge's
+    # 200). The sign-up's secret link (key) opens its own works: an empty upload is 422.
+    "works.index": {"GET": event_staff(manage=200, staff=403)},
+    "works.settings": {"GET": everyone(405), "POST": event_staff(manage=422, staff=403)},
+    "works.entrant": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "works.remove": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "works.file": {"GET": expect(404, anonymous=LOGIN, organizer=200, admin=200)},
+    "works.defense": {"GET": event_staff(manage=200, staff=403)},
+    "works.generate": {"GET": everyone(405), "POST": event_staff(manage=422, staff=403)},
+    "works.add_batch": {"GET": everyone(405), "POST": event_staff(manage=422, staff=403)},
+    "works.edit_batch": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "works.delete_batch": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "works.move": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "works.defense_print": {"GET": event_staff(manage=200, staff=403)},
+    "works.participant": {"GET": everyone(200), "POST": everyone(422)},
+    "works.participant_remove": {"GET": everyone(405), "POST": everyone(302)},
+    "works.participant_file": {"GET": everyone(200)},
     # ---------------------------------------------------------------- certificates (issue 9): organizers of the event.
     # certificate_id: event A's participation certificate of its sign-up; batch_id: a queued certificate batch (its
     # ZIP is not made yet: back to the overview). Empty forms are shown again (422); reissue and revoke without input
@@ -334,6 +355,8 @@ class World:
     judging: dict[int, dict] = field(default_factory=dict)
     # event id -> {"certificate": a participation certificate of its sign-up, "batch": a queued certificate batch}
     certificates: dict[int, dict] = field(default_factory=dict)
+    # event id -> {"work_id", "batch_id"}: a submitted work and a defense batch (tests/competition/works_builders.py)
+    works: dict[int, dict] = field(default_factory=dict)
 
 
 def make_user(db, login: str, name: str, memberships=()):
@@ -423,12 +446,16 @@ def build_world(db, factory) -> World:
 
     certificates = build_certificates([event_a, event_b], {event_a.id: users["organizer"], event_b.id: users["other"]},
                                       registrations)
+    from tests.competition.works_builders import works_url_values
+
+    works = {event.id: works_url_values(competitions[event.id], registrations[event.id][0], actor=actor)
+             for event, actor in ((event_a, users["organizer"]), (event_b, users["other"]))}
     db.session.commit()
     return World(
         org_a=org_a, branch_a=branch_a, org_b=org_b,
         event_a=event_a, session_a=event_a.sessions[0], event_b=event_b, session_b=event_b.sessions[0],
         users=users, tokens=tokens, registrations=registrations, questions=questions, tasks=tasks,
-        competitions=competitions, judging=judging, certificates=certificates,
+        competitions=competitions, judging=judging, certificates=certificates, works=works,
     )
 
 
@@ -466,6 +493,7 @@ def url_values(world: World, role: str, event=None) -> dict[str, int]:
         **world.competitions.get(event.id, competition_zero_values()),
         **world.judging.get(event.id, judging_zero_values()),
         **certificate_url_values(world, event),
+        **world.works.get(event.id, {"work_id": 0, "batch_id": 0}),
     }
 
 

@@ -204,9 +204,20 @@
     listBox.textContent = "";
     if (!sheet) { return; }
     var done = 0;
+    var batches = {};  // defense batches (答辩批次): a header before each batch's first entrant
+    (sheet.batches || []).forEach(function (b) { batches[b.id] = b; });
+    var lastBatch = null;
     sheet.entrants.forEach(function (entrant) {
       var figures = entrantFigures(entrant);
       if (figures.state === "submitted") { done += 1; }
+      if (entrant.batch_id && entrant.batch_id !== lastBatch && batches[entrant.batch_id]) {
+        lastBatch = entrant.batch_id;
+        var batch = batches[entrant.batch_id];
+        listBox.appendChild(el("div", { className: "batch-header", "data-batch": batch.id }, [
+          el("span", { className: "batch-name", text: batch.name }),
+          el("span", { className: "batch-when", text: [batchTime(batch.starts_at), batch.room].filter(Boolean).join(" · ") }),
+        ]));
+      }
       var status = !entrant.present ? ds.msgAbsent :
         figures.state === "submitted" ? "✓ " + ds.msgSubmitted :
         figures.state === "submitting" ? ds.msgSubmitting :
@@ -224,6 +235,25 @@
       ]));
     });
     progressText.textContent = fmt(ds.msgProgress, { done: done, total: sheet.entrants.length });
+  }
+
+  function batchTime(iso) {  // a batch's start in the event's time zone, e.g. 12-12 09:30
+    if (!iso) { return ""; }
+    try {
+      return new Intl.DateTimeFormat(document.documentElement.lang || "zh-CN", {
+        timeZone: sheet.event.timezone, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
+      }).format(new Date(iso));
+    } catch (error) { return iso.slice(0, 16).replace("T", " "); }
+  }
+
+  function workLinks(entrant) {  // the entrant's submitted works, opened in a new tab (named by code only)
+    var works = entrant.works || [];
+    if (!works.length) { return null; }
+    return el("div", { className: "work-links" }, works.map(function (work) {
+      return el("a", { className: "btn btn-outline-primary work-button", target: "_blank", rel: "noopener",
+        href: ds.urlWork.replace("{id}", String(work.id)),
+        text: fmt(work.kind === "video" ? ds.msgOpenVideo : ds.msgOpenWork, { label: work.label }) });
+    }));
   }
 
   function criterionMeta(criterion) {
@@ -300,6 +330,8 @@
           submitButton,
     ]);
     panel.appendChild(head);
+    var links = workLinks(entrant);
+    if (links) { panel.appendChild(links); }
     if (editable && missing > 0) {
       panel.appendChild(el("p", { className: "small text-secondary mb-2 text-end", text: fmt(ds.msgSubmitMissing, { n: missing }) }));
     }
