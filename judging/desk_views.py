@@ -288,3 +288,11 @@ def close_rescore(event_id: int, round_id: int, request_id: int):
                 page=lambda status, form, _p=None: _desk_page(round_, status, form),
                 success=_("The re-score request is closed; your note is recorded."),
                 target=url_for("desk.round_desk", event_id=event_id, round_id=round_id))
+
+
+@bp.app_template_global("desk_links")
+def desk_links(user) -> list[Competition]:
+    """Competitions whose desk ``user`` opens as chief judge (links on the judge's start page)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return ds.desk_competitions(user)

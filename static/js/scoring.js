@@ -340,6 +340,7 @@
     if (entrantErrors[entrant.id]) { panel.appendChild(el("div", { className: "alert alert-danger", role: "alert", text: entrantErrors[entrant.id] })); }
 
     var module = null;
+    var editableEntrant = editable;
     entrant.criteria.forEach(function (id) {
       var criterion = criteria[id];
       if (!criterion) { return; }
@@ -349,6 +350,10 @@
       }
       var value = valueOf(entrant, id);
       var local = pending[slotKey(entrant.id, id)];
+      // chief judge's desk (H2): a criterion given back (unlock / re-score) is open; its siblings stay submitted
+      var slot = serverSlot(entrant, id);
+      var reopenedBy = (entrant.reopened || []).filter(function (r) { return r.criterion_id === id; })[0];
+      var editable = editableEntrant && !(slot && slot.state === "submitted");
       var note = noteOf(entrant, id);
       var noteOpen = openNotes[slotKey(entrant.id, id)] || !!note;
       var footer = el("div", { className: "criterion-foot" }, [
@@ -368,6 +373,8 @@
           el("span", { className: "criterion-meta", text: criterionMeta(criterion) }),
         ]),
         criterion.description ? el("div", { className: "criterion-desc", text: criterion.description }) : null,
+        reopenedBy ? el("div", { className: "reopened-banner", role: "note", text: fmt(
+          reopenedBy.kind === "rescore" ? ds.msgRescore : ds.msgUnlocked, { reason: reopenedBy.reason }) }) : null,
         criterionControls(entrant, criterion, value, editable),
         footer,
         noteOpen ? el("textarea", { className: "form-control note-input", rows: 2, maxlength: 1000, "data-criterion": id,
