@@ -108,7 +108,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_rescore_request_judges_score_id'), ['score_id'], unique=False)
 
     with op.batch_alter_table('score_changes', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('kind', sa.Enum('correction', 'unlock', 'rescore', 'on_behalf', 'review', 'appeal', name='scorechangekind', native_enum=False, length=20), server_default='correction', nullable=False))
+        batch_op.add_column(sa.Column('kind', sa.Enum('correction', 'unlock', 'rescore', 'on_behalf', 'review', 'appeal', 'revision', name='scorechangekind', native_enum=False, length=20), server_default='correction', nullable=False))
         batch_op.add_column(sa.Column('on_behalf_of_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_score_changes_on_behalf_of_id_users'), 'users', ['on_behalf_of_id'], ['id'], ondelete='SET NULL')
 
