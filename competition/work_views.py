@@ -383,7 +383,7 @@ def _entrant_page(competition: Competition, entrant: Entrant, status: int = 200)
         "competition/works_entrant.html", event=competition.event, competition=competition, entrant=entrant,
         code=codes.get(entrant.id), settings=settings, current=[w for w in history if w.removed_at is None],
         history=[w for w in history if w.removed_at is not None], users=users, upload_form=UploadForm(formdata=None),
-        link_form=LinkForm(formdata=None), confirm_form=ConfirmForm(), kind_label=works.kind_label,
+        link_form=LinkForm(formdata=None), confirm_form=ConfirmForm(formdata=None), kind_label=works.kind_label,
         accept=",".join("." + e for e in works.accepted_extensions(settings.kinds or [])),
         limit_mb=min(settings.max_size_mb, _size_limit_mb()), late=works.deadline_passed(settings, utcnow()),
     ), cache="no-store"), status
@@ -503,7 +503,7 @@ def _participant_page(registration, competition: Competition, entrant: Entrant, 
         "competition/works_participant.html", registration=registration, event=competition.event,
         competition=competition, entrant=entrant, key=key, settings=settings, current=works.current_works(entrant.id),
         open=works.participant_may_change(settings, now), upload_form=UploadForm(formdata=None),
-        link_form=LinkForm(formdata=None), confirm_form=ConfirmForm(), kind_label=works.kind_label,
+        link_form=LinkForm(formdata=None), confirm_form=ConfirmForm(formdata=None), kind_label=works.kind_label,
         accept=",".join("." + e for e in works.accepted_extensions(settings.kinds or [])),
         limit_mb=min(settings.max_size_mb, _size_limit_mb()),
     )), status
@@ -582,7 +582,7 @@ def _defense_page(round_: Round, *, generate_form: GenerateForm | None = None, b
         "competition/defense.html", event=competition.event, competition=competition, round=round_, rows=rows,
         rest=rest, entrants=entrants, codes=codes_by_entrant(competition, STATION_STAGE),
         generate_form=generate_form, batch_form=batch_form or BatchForm(formdata=None), move_form=MoveForm(formdata=None),
-        confirm_form=ConfirmForm(), works_count=_works_count(competition),
+        confirm_form=ConfirmForm(formdata=None), works_count=_works_count(competition),
     ), status
 
 
