@@ -223,8 +223,15 @@ def create(event_id: int):
 
         form.award_tiers.data = services.award_tiers_text(services.validate_award_rules(None))
         form.groups.data = "\n".join(get_settings(event).groups or [])
-    competition, status = save_form(form, lambda: services.create_competition(
-        db.session.get(type(event), event.id), _competition_data(form), actor=current_user, now=utcnow()))
+    def create_strict():  # made on this page: the strict judging process (严格评审流程) by default
+        from judging import process
+
+        made = services.create_competition(db.session.get(type(event), event.id), _competition_data(form),
+                                           actor=current_user, now=utcnow())
+        process.set_strict(made, True, actor=current_user, now=utcnow(), check_role=False)
+        return made
+
+    competition, status = save_form(form, create_strict)
     if competition is not None:
         flash(_("The competition has been created. Add its rounds and rubric, then its entrants."), "success")
         return redirect(url_for("competition.detail", event_id=event.id, competition_id=competition.id))
