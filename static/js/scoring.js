@@ -210,6 +210,10 @@
     sheet.entrants.forEach(function (entrant) {
       var figures = entrantFigures(entrant);
       if (figures.state === "submitted") { done += 1; }
+      if (!entrant.batch_id && lastBatch && lastBatch !== "none") {  // after the batches: the entrants in none
+        lastBatch = "none";
+        listBox.appendChild(el("div", { className: "batch-header", text: ds.msgNoBatch }));
+      }
       if (entrant.batch_id && entrant.batch_id !== lastBatch && batches[entrant.batch_id]) {
         lastBatch = entrant.batch_id;
         var batch = batches[entrant.batch_id];
