@@ -529,9 +529,13 @@ class EventRow:
     attended_persons: int
     attended_signups: int
     distinct_units: int
+    started: bool = True  # False: the event is still ahead and nobody has checked in yet
 
     @property
     def check_in_rate(self) -> Decimal | None:
+        """None ("—") for an event that has not started and has no check-ins yet: 0% would read as "nobody came"."""
+        if not self.started and not self.attended_signups:
+            return None
         return rate(self.attended_signups, self.approved)
 
 
@@ -602,8 +606,12 @@ def period_events(organization_ids: list[int], period: Period) -> list[Event]:
     ).order_by(Event.starts_at, Event.id)))
 
 
-def period_stats(organization: Organization, organizations: list[Organization], period: Period) -> PeriodStats:
+def period_stats(organization: Organization, organizations: list[Organization], period: Period, *,
+                 now: datetime | None = None) -> PeriodStats:
     """Figures of ``organizations`` (the organization and whichever of its branches are included) in ``period``."""
+    from core.types import utcnow
+
+    now = now or utcnow()
     from certificates.models import Certificate, CertificateStatus
 
     events = period_events([o.id for o in organizations], period)
@@ -618,7 +626,8 @@ def period_stats(organization: Organization, organizations: list[Organization], 
         mine = per_event[event.id]
         came = [r for r in mine if checks.get(r.id)]
         event_rows.append(EventRow(event, len(mine), sum(len(r.people) for r in mine),
-                                   sum(len(r.people) for r in came), len(came), _units(mine)[2]))
+                                   sum(len(r.people) for r in came), len(came), _units(mine)[2],
+                                   started=event.starts_at <= now))
     keys = {p.key for r in rows for p in r.people if p.key is not None}
     first = _first_event_starts(root_of(organization), before=period.ends_at)
     first_time = sum(1 for k in keys if first.get(k, period.starts_at) >= period.starts_at)
