@@ -47,8 +47,8 @@ class ActionForm(FlaskForm):
 
 class SettingsForm(FlaskForm):
     ladder_levels = StringField(_l("Ladder criteria: flag a spread of more than (levels)"))
-    spread_percent = StringField(_l("Other criteria: flag a spread of more than (% of the maximum)"))
-    outlier_percent = StringField(_l("Flag a judge whose scores sit further than (% of the maximum) from the others'"))
+    spread_percent = StringField(_l("Other criteria: flag a spread of more than (percent of the maximum)"))
+    outlier_percent = StringField(_l("Flag a judge whose scores sit further than (percent of the maximum) from the others'"))
     outlier_min_entrants = StringField(_l("… over at least (entrants)"))
 
 
