@@ -398,12 +398,30 @@ def lock_round(round_: Round, *, actor, now: datetime) -> RoundLockEvent:
         raise ProcessError("drafts", _("%(n)d scores of this round are saved but not submitted: the judges submit "
                                        "them (or the chief judge clears them) before the round is locked.", n=drafts),
                            status=409)
+    partial = _partly_scored(round_)
+    if partial:
+        raise ProcessError("incomplete", _("%(n)d entrants are scored by some of their judges but not by all "
+                                           "(see the chief judge's desk): their scores are completed before the "
+                                           "round is locked.", n=partial), status=409)
     event = RoundLockEvent(competition_id=competition.id, round_id=round_.id, action="lock", reason="",
                            actor_id=getattr(actor, "id", None), at=now)
     db.session.add(event)
     _audit(actor, competition, "judging.round_lock", now, obj=round_, round=round_.name)
     db.session.flush()
     return event
+
+
+def _partly_scored(round_: Round) -> int:
+    """Entrants some of whose assigned judges have submitted all their criteria and others not (an entrant nobody
+    scored, e.g. absent, does not count): locking would rank them on fewer judges without anyone noticing."""
+    from judging.desk_services import desk_overview
+
+    count = 0
+    for panel in desk_overview(round_).panels:
+        for entrant in panel.progress.by_entrant.values():
+            if 0 < entrant.submitted < entrant.judges:
+                count += 1
+    return count
 
 
 def unlock_round(round_: Round, reason: str | None, *, actor, now: datetime) -> RoundLockEvent:

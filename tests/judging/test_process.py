@@ -548,6 +548,23 @@ def test_a_round_with_drafts_is_not_locked(db, factory):
     assert db.session.get(Round, chain.scored.round.id).state == RoundState.SCORING
 
 
+def test_a_round_with_an_entrant_waiting_on_one_judge_is_not_locked(db, factory):
+    from tests.competition.results_builders import build_scored, submit_scores
+
+    scored = build_scored(db, factory, entrants=[("甲队", "单位1", None), ("乙队", "单位2", None),
+                                                 ("丙队", "单位3", None)], judges=2)
+    # 甲队 by both judges, 乙队 by the first judge only (waiting on the second), 丙队 by nobody (absent)
+    submit_scores(db, scored, {"甲队": {"A1": ["80", "82"]}, "乙队": {"A1": ["70", None]}})
+    error = _refused(db, "incomplete", 409, lambda: process.lock_round(scored.round, actor=scored.organizer,
+                                                                        now=NOW))
+    assert "1" in error.message
+    assert db.session.get(Round, scored.round.id).state == RoundState.SCORING
+    submit_scores(db, scored, {"乙队": {"A1": ["70", "72"]}})
+    process.lock_round(scored.round, actor=scored.organizer, now=NOW)  # nobody's entrant does not hold the lock
+    db.session.commit()
+    assert db.session.get(Round, scored.round.id).state == RoundState.LOCKED
+
+
 def test_the_simple_mode_stays_as_it_was(db, factory):
     chain = build_chain(db, factory, entrants=6, strict=False)
     competition = chain.competition
