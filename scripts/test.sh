@@ -2,6 +2,8 @@
 # Run the whole suite twice: on SQLite, then on PostgreSQL (127.0.0.1:5432, user postgres, database test).
 # Without PostgreSQL the second run is skipped with a message; on CI (CI=true) that is a failure.
 # Extra arguments go to pytest, e.g. scripts/test.sh -k checkin
+# Each run is spread over SAIHUI_TEST_WORKERS processes (pytest-xdist; default 2, the cores of the CI machine;
+# 0 = one process, as plain pytest). Each process has its own database (tests/conftest.py).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
@@ -23,13 +25,17 @@ if ! pg_ready 2>/dev/null && $on_ci && [ -d /etc/postgresql ]; then
   for _ in $(seq 1 20); do pg_ready 2>/dev/null && break; sleep 1; done
 fi
 
+workers=${SAIHUI_TEST_WORKERS:-2}
+parallel=()
+[ "$workers" != 0 ] && parallel=(-n "$workers" --dist worksteal)
+
 status=0
 echo "=== pytest on SQLite ==="
-env -u TEST_DATABASE_URL .venv/bin/python -m pytest "$@" || status=1
+env -u TEST_DATABASE_URL .venv/bin/python -m pytest "${parallel[@]}" "$@" || status=1
 
 echo "=== pytest on PostgreSQL ==="
 if pg_ready; then
-  TEST_DATABASE_URL="$PG_URL" .venv/bin/python -m pytest "$@" || status=1
+  TEST_DATABASE_URL="$PG_URL" .venv/bin/python -m pytest "${parallel[@]}" "$@" || status=1
 else
   if $on_ci; then
     echo "FAIL: PostgreSQL is required on CI and is not reachable at $PG_URL" >&2

@@ -36,8 +36,23 @@ def test_loading_the_demo_twice_changes_nothing(db):
     assert row_counts(db) == first
 
 
-def test_demo_forum_has_three_sessions_and_its_hosts(db):
+def test_the_demo_fixture_holds_the_loaded_demo(db, factory, demo):
+    """The ``demo`` fixture (tests/conftest.py) loads the demo once per process and copies its rows back for later
+    tests: either way the tables hold what load_demo leaves, loading again changes nothing, and new rows get new
+    ids (PostgreSQL's sequences are past the copied ones)."""
+    copied = row_counts(db)
+    assert copied["events"] >= 14 and copied["users"] == len(DEMO_USERS)
     load(db)
+    assert row_counts(db) == copied
+    top = db.session.scalar(sa.select(sa.func.max(Organization.id)))
+    assert factory.organization("新协会").id > top
+
+
+def test_demo_fixture_twice_in_a_row_gives_the_same_rows(db, demo):
+    assert row_counts(db)["users"] == len(DEMO_USERS)  # the copy went in again after the last test's rows were deleted
+
+
+def test_demo_forum_has_three_sessions_and_its_hosts(db, demo):
     forum = db.session.scalar(sa.select(Event).where(Event.title == FORUM))
     assert forum is not None
     assert forum.kind == EventKind.FORUM and forum.status == EventState.PUBLISHED
@@ -53,8 +68,7 @@ def test_demo_forum_has_three_sessions_and_its_hosts(db):
     assert (forum.starts_at.hour, forum.starts_at.minute) == (0, 30)
 
 
-def test_demo_has_eleven_salons_and_the_competition(db):
-    load(db)
+def test_demo_has_eleven_salons_and_the_competition(db, demo):
     salons = list(db.session.scalars(sa.select(Event).where(Event.kind == EventKind.SALON).order_by(Event.starts_at)))
     assert len(salons) == 11
     assert len({s.title for s in salons}) == 11
@@ -73,8 +87,7 @@ def test_demo_has_eleven_salons_and_the_competition(db):
     assert len(competition.sessions) >= 2
 
 
-def test_demo_users_can_log_in_and_have_their_roles(db):
-    load(db)
+def test_demo_users_can_log_in_and_have_their_roles(db, demo):
     for spec in DEMO_USERS:
         user = db.session.scalar(sa.select(User).where(User.login == spec.login))
         assert user is not None and user.name == spec.name

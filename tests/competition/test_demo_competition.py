@@ -12,9 +12,7 @@ from registration.models import Registration, RegistrationState
 from tests.conftest import NOW
 
 
-def test_demo_competition_is_ready_for_judging(db):
-    load_demo(now=NOW)
-    db.session.commit()
+def test_demo_competition_is_ready_for_judging(db, demo):
     competition = db.session.scalar(sa.select(Competition).where(Competition.title == COMPETITION_TITLE))
     assert [g.name for g in competition.groups] == ["中职组", "高职组", "企业组"]
     assert [r.name for r in competition.rounds] == ["决赛"]
@@ -37,14 +35,12 @@ def test_demo_competition_is_ready_for_judging(db):
     assert codes_by_entrant(competition) == codes
 
 
-def test_demo_competition_round_trips_through_the_workbook(db):
+def test_demo_competition_round_trips_through_the_workbook(db, demo):
     """The demo has two teams of one school with the same name in one group (different leaders): they are two
     entrants, and the export imports into an empty competition as the same rubric and entrants."""
     from competition import workbook
     from competition.workbook import read_workbook
 
-    load_demo(now=NOW)
-    db.session.commit()
     source = db.session.scalar(sa.select(Competition).where(Competition.title == COMPETITION_TITLE))
     content = workbook.export_workbook(source)
     target = services.create_competition(source.event, services.CompetitionData(title="导入副本"), actor=None, now=NOW)

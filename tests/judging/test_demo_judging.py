@@ -7,15 +7,13 @@ import json
 import sqlalchemy as sa
 
 from competition.models import Competition, Entrant, Group
-from demo.data import COMPETITION_TITLE, load_demo
+from demo.data import COMPETITION_TITLE
 from judging import services as js
 from judging.models import JudgeProfile, JudgeRole, Panel, Score, ScoreState
 from tests.conftest import NOW
 
 
-def test_demo_judging(db):
-    load_demo(now=NOW)
-    db.session.commit()
+def test_demo_judging(db, demo):
     competition = db.session.scalar(sa.select(Competition).where(Competition.title == COMPETITION_TITLE))
     profiles = list(db.session.scalars(sa.select(JudgeProfile).where(JudgeProfile.competition_id == competition.id)))
     assert sorted(p.role.value for p in profiles) == ["chief"] + ["judge"] * 5
