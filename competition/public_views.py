@@ -60,8 +60,13 @@ def page(competition_id: int):
     if view.visible and key is not None and board is None:
         abort(404)
     boards = [(b["key"], board_name(b["key"], b["group_name"])) for b in view.boards] if view.visible else []
+    from judging import process  # the lock chain: provisional results (公示) count down to the appeal deadline
+
+    deadline = process.appeal_deadline(competition)
     return render_template(
         "results/public.html", competition=competition, event=competition.event, view=view, board=board,
+        appeal_deadline=deadline, appeal_deadline_text=format_local(deadline, competition.event.timezone)
+        if deadline else "",
         boards=boards, status=_status(view, competition), tiers=results.award_tiers(competition),
         board_label=board_name(board["key"], board["group_name"]) if board else "",
         fragment_url=url_for("results_public.fragment", competition_id=competition.id,

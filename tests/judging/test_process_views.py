@@ -113,3 +113,22 @@ def test_countdown_and_revisions_on_the_page(app, db, factory):
     snap = client.get(_url(chain, "/snapshots/2"), headers=ZH)
     assert snap.status_code == 200 and "选手01" in snap.get_data(as_text=True)
     assert client.get(_url(chain, "/snapshots/9")).status_code == 404
+
+
+def test_the_public_results_page_counts_down_to_the_appeal_deadline(app, db, factory):
+    chain = build_chain(db, factory, entrants=4)
+    public = f"/results/{chain.competition.id}"
+    walk_to(db, chain, "decrypt")
+    html = app.test_client().get(public, headers=ZH).get_data(as_text=True)
+    assert "process-countdown" not in html and "js/process.js" not in html
+    process.publish_provisional(chain.competition, actor=chain.chief, now=NOW)
+    db.session.commit()
+    page = app.test_client().get(public, headers=ZH)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    deadline = process.appeal_deadline(chain.competition)
+    assert f'data-deadline="{deadline.isoformat()}"' in html and "js/process.js" in html
+    assert "申诉截止：2026-11-24 12:00" in html  # NOW + 2 hours, Asia/Shanghai
+    process.finalize(chain.competition, actor=chain.chief, now=NOW + timedelta(hours=3))
+    db.session.commit()
+    assert "process-countdown" not in app.test_client().get(public, headers=ZH).get_data(as_text=True)
