@@ -381,9 +381,13 @@ class SessionRate:
     title: str
     expected: int
     checked_in: int
+    started: bool = True  # False: the session is still ahead and nobody has checked in yet
 
     @property
     def rate(self) -> Decimal | None:
+        """None ("—") before the session starts while nobody has checked in: 0% would read as "nobody came"."""
+        if not self.started and not self.checked_in:
+            return None
         return rate(self.checked_in, self.expected)
 
 
@@ -418,6 +422,9 @@ class EventStats:
 
     @property
     def check_in_rate(self) -> Decimal | None:
+        """None ("—") for an event that has not started and has no check-ins yet (as in the yearly table)."""
+        if not self.started and not self.attended_signups:
+            return None
         return rate(self.attended_signups, self.approved)
 
     @property
@@ -484,10 +491,11 @@ def event_stats(event: Event, *, now: datetime) -> EventStats:
         expected = chosen[session.id] if chosen else approved_ids
         came = {rid for rid in approved_ids if session.id in checks.get(rid, ())}
         # someone checked in without having chosen the session still came: count them
-        sessions.append(SessionRate(session.id, session.title, len(expected | came), len(came)))
+        sessions.append(SessionRate(session.id, session.title, len(expected | came), len(came),
+                                    started=session.starts_at <= now))
     at_event = {rid for rid in approved_ids if 0 in checks.get(rid, ())}
     if at_event or not event.sessions:
-        sessions.insert(0, SessionRate(None, "", len(approved_ids), len(at_event)))
+        sessions.insert(0, SessionRate(None, "", len(approved_ids), len(at_event), started=event.starts_at <= now))
 
     keys = {p.key for r in approved for p in r.people if p.key is not None}
     first = _first_event_starts(root_of(event.organization), before=event.starts_at)

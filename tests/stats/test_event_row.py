@@ -19,3 +19,11 @@ def test_a_held_event_nobody_came_to_is_zero_percent():
 
 def test_check_ins_count_even_before_the_official_start():
     assert row(started=False, attended=30).check_in_rate == Decimal("75.0")
+
+
+def test_a_session_still_ahead_without_check_ins_has_no_rate():
+    from stats.services import SessionRate
+
+    assert SessionRate(1, "分会场1", 22, 0, started=False).rate is None
+    assert SessionRate(1, "分会场1", 22, 0, started=True).rate == Decimal("0")
+    assert SessionRate(1, "分会场1", 22, 11, started=False).rate == Decimal("50.0")

@@ -119,6 +119,23 @@ def test_event_without_signups_and_competition_without_results(client, db, facto
     assert client.get(f"/manage/events/{event.id}/stats/export.xlsx").status_code == 200
 
 
+def test_event_still_ahead_shows_no_check_in_rate(client, db, factory, setup):
+    """Before the event (and its sessions) start, nobody has checked in: the rates are "—", not 0%."""
+    org, _branch, admin, *_rest = setup
+    ahead = datetime.now(timezone.utc) + timedelta(days=30)
+    event = factory.event(org, title="未来论坛", status="published", starts_at=ahead, sessions=2)
+    _signup(event, "张三", "13800000001", "厦门大学", ahead - timedelta(days=40))
+    db.session.commit()
+    login(client, admin)
+    html = client.get(f"/manage/events/{event.id}/stats", headers=EN).get_data(as_text=True)
+    assert "Check-in rate —" in html
+    assert "0.0%" not in html
+    assert "The event has not started yet." in html
+    assert 'data-chart="sessions"' not in html  # no chart of empty bars
+    export = client.get(f"/manage/events/{event.id}/stats/export.xlsx")
+    assert export.status_code == 200
+
+
 def test_who_may_see_statistics(client, db, factory, setup):
     org, branch, admin, organizer, staff, stranger = setup
     event = factory.event(org, status="published")
