@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from appeals.models import DECISION_MAX, MAX_APPEALS_PER_ENTRANT, REASON_MAX
@@ -38,6 +38,8 @@ class DecisionForm(FlaskForm):
                                                                     Length(max=DECISION_MAX)],
                              description=_l("The appellant sees this text. The decision is final: it cannot be "
                                             "changed afterwards."))
+    # a final decision (and its score corrections) is a re-authenticated action: the password is asked again
+    password = PasswordField(_l("Your password (asked again)"), validators=[InputRequired(required)])
 
 
 class SettingsForm(FlaskForm):

@@ -18,6 +18,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from accounts.permissions import can_manage_event, can_see_event_admin
+from accounts.reauth import ReauthError, confirm_password, keep_failure
 from appeals import services
 from appeals.forms import AppealForm, DecisionForm, OrganizerAppealForm, SettingsForm
 from appeals.models import Appeal, AppealChannel, AppealState
@@ -213,6 +214,7 @@ def detail(event_id: int, competition_id: int, appeal_id: int):
             appeal_id_ = appeal.id
 
             def work():
+                confirm_password(current_user, form.password.data, now=utcnow(), remote_addr=request.remote_addr)
                 found = db.session.get(Appeal, appeal_id_)
                 services.decide_appeal(found, upheld=form.outcome.data == "upheld", decision=form.decision.data,
                                        corrections=corrections, actor=current_user, now=utcnow())
@@ -220,6 +222,10 @@ def detail(event_id: int, competition_id: int, appeal_id: int):
 
             try:
                 run_write(db.session, work)
+            except ReauthError as error:
+                keep_failure(error)  # a wrong password counts towards throttling; nothing else is kept
+                form.password.errors = list(form.password.errors) + [error.message]
+                status = error.status
             except services.AppealError as error:
                 db.session.rollback()
                 target = getattr(form, error.field, None) if error.field else None

@@ -302,9 +302,15 @@ def revise(event_id: int, competition_id: int):
             flash(_("Give both the score number and its new value, or neither."), "error")
             return _chain(competition, 422)
         corrections.append(process.Correction(int(score_id), value))
-    _done, status = perform(lambda: process.revise_final(competition, request.form.get("reason"), actor=current_user,
-                                                     now=utcnow(), corrections=corrections),
-                        success=_("A new revision of the final results is stored."))
+    def revise_after_password():
+        from accounts.reauth import confirm_password
+
+        # a change to the final results is a re-authenticated action (the password asked again)
+        confirm_password(current_user, request.form.get("password"), now=utcnow(), remote_addr=request.remote_addr)
+        return process.revise_final(competition, request.form.get("reason"), actor=current_user, now=utcnow(),
+                                    corrections=corrections)
+
+    _done, status = perform(revise_after_password, success=_("A new revision of the final results is stored."))
     return _answer(competition, status, "final")
 
 

@@ -91,19 +91,45 @@ def test_the_arbitrator_decides_and_the_appellant_sees_the_decision(app, db, cas
     page = f"{base}/{appeal.id}"
     assert arbitrator.get(page).status_code == 200
     missing = arbitrator.post(page, data={"csrf_token": csrf_token(arbitrator, page), "outcome": "upheld",
-                                          "decision": "成立"})
+                                          "decision": "成立", "password": "judge-pass-1"})
     assert missing.status_code == 422  # upheld without a corrected score
     response = arbitrator.post(page, data={"csrf_token": csrf_token(arbitrator, page), "outcome": "rejected",
-                                           "decision": "经复核，评分无误。"})
+                                           "decision": "经复核，评分无误。", "password": "judge-pass-1"})
     assert response.status_code == 302
     db.session.expire_all()
     assert _appeals(db)[0].state == AppealState.REJECTED
     again = arbitrator.post(page, data={"csrf_token": csrf_token(arbitrator, page), "outcome": "upheld",
-                                        "decision": "改判"})
+                                        "decision": "改判", "password": "judge-pass-1"})
     assert again.status_code in (409, 422) and _appeals(db)[0].decision == "经复核，评分无误。"
     participant = app.test_client()
     manage = participant.get(f"/r/{case.key}", headers=ZH).get_data(as_text=True)
     assert "经复核，评分无误。" in manage
+
+
+def test_the_decision_asks_for_the_arbitrators_password_again(app, db, case, clock):
+    from accounts.models import LoginFailure
+    from appeals import services
+    from appeals.models import AppealChannel, AppealState
+
+    appeal = services.file_appeal(case.entrant, reason=REASON, channel=AppealChannel.PARTICIPANT, now=NOW)
+    db.session.commit()
+    page = f"/appeals/events/{case.scored.event.id}/competitions/{case.scored.competition.id}/{appeal.id}"
+    arbitrator = app.test_client()
+    login(arbitrator, case.arbitrator, "judge-pass-1")
+    decision = {"outcome": "rejected", "decision": "经复核，评分无误。"}
+    missing = arbitrator.post(page, data={"csrf_token": csrf_token(arbitrator, page), **decision}, headers=ZH)
+    assert missing.status_code == 422
+    wrong = arbitrator.post(page, data={"csrf_token": csrf_token(arbitrator, page), "password": "guess", **decision},
+                            headers=ZH)
+    assert wrong.status_code == 403 and "密码错误" in wrong.get_data(as_text=True)
+    db.session.expire_all()
+    assert _appeals(db)[0].state == AppealState.OPEN and _appeals(db)[0].decision in (None, "")
+    assert db.session.scalar(sa.select(sa.func.count(LoginFailure.id))) == 1  # the wrong password counts
+    right = arbitrator.post(page, data={"csrf_token": csrf_token(arbitrator, page), "password": "judge-pass-1",
+                                        **decision})
+    assert right.status_code == 302
+    db.session.expire_all()
+    assert _appeals(db)[0].state == AppealState.REJECTED
 
 
 def test_who_may_see_and_decide(app, db, case, factory, clock):
@@ -118,7 +144,7 @@ def test_who_may_see_and_decide(app, db, case, factory, clock):
     assert organizer.get(base).status_code == 200
     page = f"{base}/{appeal.id}"
     assert organizer.post(page, data={"csrf_token": csrf_token(organizer, page), "outcome": "rejected",
-                                      "decision": "驳回"}).status_code == 403  # organizers read only
+                                      "decision": "驳回", "password": "x"}).status_code == 403  # organizers read only
     chief = app.test_client()
     login(chief, case.chief, "judge-pass-1")
     assert chief.get(base).status_code == 403  # a role in the event, not this one

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from judging import process
 from judging.process_models import JudgingProcess, ProcessStage, ReviewState
-from tests.conftest import NOW, csrf_token, login
+from tests.conftest import NOW, Factory, csrf_token, login
 from tests.judging.process_builders import PASSWORD, build_chain, walk_to
 
 ZH = {"Accept-Language": "zh-CN"}
@@ -107,7 +107,10 @@ def test_countdown_and_revisions_on_the_page(app, db, factory):
     db.session.commit()
     assert _post(client, chain, "/final").status_code == 302
     assert _post(client, chain, "/revise", {"reason": ""}).status_code == 422
-    assert _post(client, chain, "/revise", {"reason": "仲裁组复议后维持"}).status_code == 302
+    assert _post(client, chain, "/revise", {"reason": "仲裁组复议后维持"}).status_code == 422  # no password
+    assert _post(client, chain, "/revise", {"reason": "仲裁组复议后维持", "password": "guess"}).status_code == 403
+    assert len(process.snapshots(chain.competition)) == 1
+    assert _post(client, chain, "/revise", {"reason": "仲裁组复议后维持", "password": Factory.PASSWORD}).status_code == 302
     html = client.get(_url(chain), headers=ZH).get_data(as_text=True)
     assert "仲裁组复议后维持" in html
     snap = client.get(_url(chain, "/snapshots/2"), headers=ZH)
