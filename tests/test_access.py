@@ -7,7 +7,8 @@ route with a parameter it does not know fails with a message saying where to add
 Expected answers:
 - an int: that status (a 302 must then point somewhere other than the login page);
 - ``LOGIN``: a redirect to ``/login?next=<the requested path>`` (anonymous visitors on pages).
-Under ``/api/`` every error is JSON ``{"error": {"code", "message"}}``; elsewhere it is an HTML page. Never a 500.
+Under ``/api/`` (and for the few JSON_ENDPOINTS read by a page's script) every error is JSON
+``{"error": {"code", "message"}}``; elsewhere it is an HTML page. Never a 500.
 
 Roles (see ``world``): anonymous; participant (logged in, no membership); staff (check-in staff of org A, for
 event A only); judge (judge of org A); organizer (organizer of org A); other (organizer of org B); admin (admin
@@ -32,6 +33,8 @@ ROLES = ("anonymous", "participant", "staff", "judge", "organizer", "other", "ad
 LOGIN = "login"  # 302 to /login?next=<path>
 IGNORED_ENDPOINTS = {"static"}
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
+# JSON read by a page's script outside /api/: their errors are JSON too (the desk's progress matrix)
+JSON_ENDPOINTS = {"desk.progress"}
 
 
 def expect(default=None, **codes) -> dict[str, int | str]:
@@ -318,6 +321,76 @@ ACCESS: dict[str, dict[str, dict[str, int | str]]] = {
     "tasks_api.task_status": {"GET": event_staff(manage=200, staff=403, anonymous=401)},
     # the export as a background task: organizers only, then on to the task's progress page
     "registration.start_export_task": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    # ---------------------------------------------------------------- the chief judge's desk (裁判长工作台): the
+    # competition's chief judge and the event's organizers and admins; other roles in the event (check-in staff, a
+    # plain judge) 403, no role 404 (test_competition_officials has the chief judge's 200). Every action asks for the
+    # password again: an empty body is 422 (password_required) before anything else, except that unlock and
+    # close_rescore first look up their score / re-score request (score_id, request_id: ids that do not exist, 404;
+    # the world's round is not in scoring, so there are none). Settings with an empty form are refused (422).
+    "desk.competition": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "desk.round_desk": {"GET": event_staff(manage=200, staff=403)},
+    "desk.progress": {"GET": event_staff(manage=200, staff=403, anonymous=401)},
+    # the world draws no codes: the entrant has no code in the round, so its sheet is 404 also for those allowed in
+    # (tests/judging/test_desk_views.py opens a drawn one), and so is a refused paper sheet shown on it
+    "desk.entrant": {"GET": event_staff(manage=404, staff=403)},
+    "desk.unlock": {"GET": everyone(405), "POST": event_staff(manage=404, staff=403)},
+    "desk.paper_sheet": {"GET": everyone(405), "POST": event_staff(manage=404, staff=403)},
+    "desk.rescore": {"GET": everyone(405), "POST": event_staff(manage=422, staff=403)},
+    "desk.keep": {"GET": everyone(405), "POST": event_staff(manage=422, staff=403)},
+    "desk.close_rescore": {"GET": everyone(405), "POST": event_staff(manage=404, staff=403)},
+    # ---------------------------------------------------------------- the lock chain (judging/process.py): pages for
+    # organizers and admins and the competition's chief judge, encryption judge, supervisors and arbitrators (a
+    # plain judge and check-in staff 403, no role 404; test_competition_officials has the officials). Each button runs
+    # one service that checks the step's role again; the world's competition is in the simple mode with its round not
+    # in scoring, so the steps are refused (409), or 422 where the empty form lacks the reason. item_id, decryption_id
+    # and revision name nothing (the chain is not walked): 404 for those allowed in; tests/judging/test_process.py and
+    # test_process_views.py walk the real chain.
+    "process.chain_page": {"GET": event_staff(manage=200, staff=403)},
+    "process.review": {"GET": event_staff(manage=200, staff=403)},
+    "process.snapshot": {"GET": event_staff(manage=404, staff=403)},
+    "process.sealed_draw": {"GET": event_staff(manage=200, staff=403)},
+    "process.settings": {"GET": everyone(405), "POST": event_staff(manage=302, staff=403)},
+    "process.decide": {"GET": everyone(405), "POST": event_staff(manage=404, staff=403)},
+    "process.decrypt_confirm": {"GET": everyone(405), "POST": event_staff(manage=404, staff=403)},
+    "process.decrypt_withdraw": {"GET": everyone(405), "POST": event_staff(manage=404, staff=403)},
+    "process.lock": {"GET": everyone(405), "POST": event_staff(manage=409, staff=403)},
+    "process.unlock": {"GET": everyone(405), "POST": event_staff(manage=422, staff=403)},  # no reason
+    "process.start_review": {"GET": everyone(405), "POST": event_staff(manage=409, staff=403)},
+    # decryption is started by the encryption judge only: organizers too are refused (403, wrong_role)
+    "process.decrypt_start": {"GET": everyone(405), "POST": event_staff(manage=403, staff=403)},
+    "process.publish": {"GET": everyone(405), "POST": event_staff(manage=409, staff=403)},
+    "process.finalize": {"GET": everyone(405), "POST": event_staff(manage=409, staff=403)},
+    "process.revise": {"GET": everyone(405), "POST": event_staff(manage=422, staff=403)},  # no reason
+    # ---------------------------------------------------------------- appeals (申诉). Participants through their
+    # sign-up's secret link (key; the world's works entrant is made from it): the form for anyone holding it (an
+    # empty form 422); appeal_id names nothing (404). Staff pages: the competition's arbitrators decide, the event's
+    # organizers and admins read, file on an entrant's behalf and set the rules; other roles in the event 403, no
+    # role 404 (test_competition_officials has the arbitrator).
+    "appeals.participant_file": {"GET": everyone(200), "POST": everyone(422)},
+    "appeals.participant_attachment": {"GET": everyone(404)},
+    "appeals.index": {"GET": event_staff(manage=200, staff=403)},
+    "appeals.detail": {"GET": event_staff(manage=404, staff=403), "POST": event_staff(manage=404, staff=403)},
+    "appeals.attachment": {"GET": event_staff(manage=404, staff=403)},
+    "appeals.organizer_file": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    "appeals.settings": {"GET": event_staff(manage=200, staff=403), "POST": event_staff(manage=422, staff=403)},
+    # ---------------------------------------------------------------- judging reports: organizers, admins and the
+    # competition's chief judge; panel_id is the world's panel. Each download logged.
+    "judging_reports.index": {"GET": event_staff(manage=200, staff=403)},
+    "judging_reports.score_sheet": {"GET": event_staff(manage=200, staff=403)},
+    "judging_reports.log": {"GET": event_staff(manage=200, staff=403)},
+    "judging_reports.audit": {"GET": event_staff(manage=200, staff=403)},
+    # ---------------------------------------------------------------- statistics: organizers and admins of the
+    # organization (organization_id: event A's, org A). The entry page sends someone managing one organization on
+    # to it (org A's organizer, org B's) and lists several for an association's admin (org A and its branch); those
+    # managing none get 403. Org A's page: 404 without a role in org A (check-in staff of one event have none in the
+    # organization itself), 403 with a role that does not manage it (a judge of org A).
+    "stats.index": {"GET": expect(403, anonymous=LOGIN, organizer=302, other=302, admin=200)},
+    "stats.period": {"GET": expect(anonymous=LOGIN, participant=404, other=404, staff=404, judge=403, organizer=200,
+                                   admin=200)},
+    "stats.period_export": {"GET": expect(anonymous=LOGIN, participant=404, other=404, staff=404, judge=403,
+                                          organizer=200, admin=200)},
+    "stats.event": {"GET": event_staff(manage=200, staff=403)},
+    "stats.event_export": {"GET": event_staff(manage=200, staff=403)},
 }
 
 
@@ -389,6 +462,24 @@ def make_question(db, event, actor):
     )
 
 
+OFFICIALS = ("chief", "encryptor", "supervisor", "arbitrator")
+
+
+def add_officials(competition_id: int, *, actor) -> dict[str, object]:
+    """The competition's officials (not in ROLES; test_competition_officials): chief judge (裁判长), encryption judge
+    (加密裁判), supervisor (监督) and arbitrator (仲裁), each a judge account of the competition's organization."""
+    from competition.models import Competition
+    from extensions import db
+    from judging import services as js
+    from judging.models import JudgeRole
+
+    competition = db.session.get(Competition, competition_id)
+    names = {"chief": "钱裁判长", "encryptor": "孙加密", "supervisor": "周监督", "arbitrator": "郑仲裁"}
+    return {role: js.add_judge(competition, js.JudgeData(
+        name=names[role], login=f"{role}-{competition.id}@judges.example.org", role=JudgeRole(role),
+        password=Factory.PASSWORD), actor=actor, now=NOW).profile.user for role in OFFICIALS}
+
+
 def build_world(db, factory) -> World:
     from datetime import timedelta
 
@@ -442,6 +533,7 @@ def build_world(db, factory) -> World:
         event_a.id: judging_url_values(competitions[event_a.id], actor=users["organizer"], judge=users["judge"]),
         event_b.id: judging_url_values(competitions[event_b.id], actor=users["other"]),
     }
+    users.update(add_officials(competitions[event_a.id]["competition_id"], actor=users["organizer"]))
     from tests.certificates.world import build_certificates
 
     certificates = build_certificates([event_a, event_b], {event_a.id: users["organizer"], event_b.id: users["other"]},
@@ -494,7 +586,20 @@ def url_values(world: World, role: str, event=None) -> dict[str, int]:
         **world.judging.get(event.id, judging_zero_values()),
         **certificate_url_values(world, event),
         **world.works.get(event.id, {"work_id": 0, "batch_id": 0}),
+        "organization_id": event.organization_id,
+        "judge_id": judge_user_id(world.judging.get(event.id, {}).get("profile_id")),
+        # the lock chain, appeals and the desk's re-score requests are not walked in the world: ids of nothing
+        **dict.fromkeys(("score_id", "request_id", "item_id", "decryption_id", "revision", "appeal_id"), 0),
     }
+
+
+def judge_user_id(profile_id) -> int:
+    """The user of a judge profile (the desk's paper score sheet names the judge by user id)."""
+    from extensions import db
+    from judging.models import JudgeProfile
+
+    profile = db.session.get(JudgeProfile, profile_id) if profile_id else None
+    return profile.user_id if profile is not None else 0
 
 
 def certificate_url_values(world: World, event) -> dict:
@@ -571,11 +676,12 @@ def methods_of(rule) -> list[str]:
     return sorted({"GET"} | (set(rule.methods) - IGNORED_METHODS))
 
 
-def check_error_format(response, path: str) -> str | None:
-    """Under /api/ every error is JSON {"error": {"code", "message"}}; elsewhere an HTML page."""
+def check_error_format(response, path: str, endpoint: str = "") -> str | None:
+    """Under /api/ (and for JSON_ENDPOINTS) every error is JSON {"error": {"code", "message"}}; elsewhere an HTML
+    page."""
     if response.status_code < 400:
         return None
-    if path.startswith("/api/"):
+    if path.startswith("/api/") or endpoint in JSON_ENDPOINTS:
         data = response.get_json(silent=True)
         if not (isinstance(data, dict) and isinstance(data.get("error"), dict)
                 and isinstance(data["error"].get("code"), str) and data["error"].get("message")):
@@ -585,7 +691,7 @@ def check_error_format(response, path: str) -> str | None:
     return None
 
 
-def check_answer(response, expected, path: str, label: str) -> None:
+def check_answer(response, expected, path: str, label: str, endpoint: str = "") -> None:
     status = response.status_code
     body = response.get_data()[:400].decode("utf-8", "replace")
     assert status != 500, f"{label}: 500\n{body}"
@@ -598,7 +704,7 @@ def check_answer(response, expected, path: str, label: str) -> None:
     assert status == expected, f"{label}: got {status}, expected {expected}\n{body}"
     if status in (301, 302, 303, 307, 308):
         assert urlsplit(response.location).path != "/login", f"{label}: unexpected redirect to the login page"
-    problem = check_error_format(response, path)
+    problem = check_error_format(response, path, endpoint)
     assert problem is None, f"{label}: {problem}"
 
 
@@ -658,7 +764,55 @@ def test_access(app, client, world, endpoint, method, role):
     for rule in rules:
         path = build_path(rule, url_values(world, role))
         response = send(client, method, path)
-        check_answer(response, expected, path, f"{method} {path} as {role}")
+        check_answer(response, expected, path, f"{method} {path} as {role}", endpoint)
+
+
+# What the competition's officials (add_officials) get on the pages of event A's competition: each sees the pages of
+# their own duty and is refused (403, a role in the event) elsewhere, like a plain judge.
+OFFICIAL_ACCESS: dict[str, dict[str, int]] = {
+    # the desk and the reports: the chief judge only
+    "desk.competition": {"chief": 200, "encryptor": 403, "supervisor": 403, "arbitrator": 403},
+    "desk.round_desk": {"chief": 200, "encryptor": 403, "supervisor": 403, "arbitrator": 403},
+    "desk.progress": {"chief": 200, "encryptor": 403, "supervisor": 403, "arbitrator": 403},
+    "judging_reports.index": {"chief": 200, "encryptor": 403, "supervisor": 403, "arbitrator": 403},
+    "judging_reports.audit": {"chief": 200, "encryptor": 403, "supervisor": 403, "arbitrator": 403},
+    # the lock chain's pages: every official; the sealed draw: the encryption judge only
+    "process.chain_page": dict.fromkeys(OFFICIALS, 200),
+    "process.review": dict.fromkeys(OFFICIALS, 200),
+    "process.sealed_draw": {"chief": 403, "encryptor": 200, "supervisor": 403, "arbitrator": 403},
+    # appeals: the arbitrators read and decide; filing on behalf and the rules are the organizers'
+    "appeals.index": {"chief": 403, "encryptor": 403, "supervisor": 403, "arbitrator": 200},
+    "appeals.organizer_file": dict.fromkeys(OFFICIALS, 403),
+    "appeals.settings": dict.fromkeys(OFFICIALS, 403),
+    # the organizers' own pages stay closed to them
+    "competition.detail": dict.fromkeys(OFFICIALS, 403),
+    "results.board": dict.fromkeys(OFFICIALS, 403),
+    "stats.event": dict.fromkeys(OFFICIALS, 403),
+}
+
+
+@pytest.mark.parametrize("endpoint", sorted(OFFICIAL_ACCESS))
+def test_competition_officials(app, client, world, endpoint):
+    wrong = []
+    for role, expected in OFFICIAL_ACCESS[endpoint].items():
+        log_in_as(client, world, role)
+        for rule in rules_for(app, endpoint):
+            path = build_path(rule, url_values(world, role))
+            response = client.get(path)
+            assert response.status_code != 500, f"GET {path} as {role}: 500"
+            if response.status_code != expected:
+                wrong.append(f"GET {path} as {role}: {response.status_code}, expected {expected}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_an_official_of_event_a_is_a_stranger_to_event_b(app, client, world):
+    """The chief judge of event A's competition: 404 on event B's desk, chain, appeals and reports."""
+    log_in_as(client, world, "chief")
+    for endpoint in ("desk.competition", "desk.progress", "process.chain_page", "appeals.index",
+                     "judging_reports.index"):
+        for rule in rules_for(app, endpoint):
+            path = build_path(rule, url_values(world, "chief", event=world.event_b))
+            assert client.get(path).status_code == 404, path
 
 
 @pytest.mark.parametrize("path", ["/manage/", "/manage/events/new", "/account", "/account/password"])
