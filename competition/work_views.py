@@ -92,7 +92,7 @@ class LinkForm(FlaskForm):
 class GenerateForm(FlaskForm):
     split = SelectField(_l("Split"), choices=[("batches", _l("into a number of batches")),
                                               ("per_batch", _l("into batches of a number of entrants"))])
-    number = WholeNumberField(_l("Number"), validators=[InputRequired(_l("Enter a number."))])
+    number = WholeNumberField(_l("How many"), validators=[InputRequired(_l("Enter a number."))])
     starts_at = LocalDateTimeField(_l("First batch starts"), format=DATETIME_FORMATS, validators=[Optional()])
     interval_minutes = WholeNumberField(_l("Minutes between batches"), validators=[Optional()])
     room = StringField(_l("Room"), validators=[Optional(), _max(100)])

@@ -31,6 +31,7 @@
     var kind = canvas.getAttribute("data-kind") || "bar";
     var horizontal = kind === "hbar";
     var type = horizontal ? "bar" : kind;
+    if (type === "line" && entry.labels.length < 2) { type = "bar"; }  // one day of sign-ups: a bar, not a lone dot
     var options = {
       responsive: true, maintainAspectRatio: false,
       plugins: {legend: {display: kind === "doughnut" || !!entry.series, position: "bottom"}},
