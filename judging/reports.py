@@ -308,7 +308,7 @@ def score_changes(competition: Competition) -> list[ChangeRow]:
 def process_steps(competition: Competition) -> list[AuditEntry]:
     """The audit entries of the competition's judging process and results (locks, review, decryption, provisional,
     final, revisions, appeals, results state), oldest first."""
-    prefixes = ("judging.lock", "judging.unlock", "judging.review", "judging.decrypt", "judging.provisional",
+    prefixes = ("judging.round_lock", "judging.round_unlock", "judging.review", "judging.decrypt", "judging.provisional",
                 "judging.final", "judging.revision", "judging.process", "judging.strict", "judging.appeal",
                 "results.publish", "results.unpublish", "results.final", "results.provisional", "appeal.")
     entries = _competition_audit(competition)
@@ -361,6 +361,33 @@ def _review_rows(competition: Competition, labels: dict[int, str]) -> list[list[
     return rows
 
 
+def _step_label(action: str) -> str:
+    """A process step as people name it (the audit action itself when it has no name here)."""
+    labels = {
+        "judging.process_strict": _("Strict judging process"), "judging.round_lock": _("Round locked"),
+        "judging.round_unlock": _("Round unlocked"), "judging.review_start": _("Draw the review sample"),
+        "judging.review_complete": _("Review complete"), "judging.decrypt_start": _("Start decryption"),
+        "judging.decrypt_withdraw": _("Decryption withdrawn"), "judging.decrypt": _("Decryption (解密)"),
+        "judging.provisional": _("Provisional results (公示)"), "judging.final": _("Final results"),
+        "judging.revision": _("Revision of the final results"), "appeal.filed": _("Appeal filed"),
+        "appeal.decided": _("Decision"), "appeal.settings": _("Appeals per entrant"),
+    }
+    return labels.get(action, action)
+
+
+def _step_details(details: dict, labels: dict[int, str]) -> str:
+    """The entry's details, an entrant by its code (or name once released) rather than its database id."""
+    parts = []
+    for key, value in details.items():
+        if key == "competition_id":
+            continue
+        if key == "entrant_id":
+            parts.append(labels.get(value, "—"))
+        else:
+            parts.append(f"{key}={value}")
+    return "、".join(parts)
+
+
 @dataclass
 class LogContent:
     title: str
@@ -376,9 +403,9 @@ def log_content(competition: Competition, *, now: datetime) -> LogContent:
     content = LogContent(title=_("Review and appeal log"),
                          subtitle=f"{competition.event.title} · {competition.title}",
                          generated=_("Printed %(when)s", when=_local(now, competition)))
-    steps = [[_local(e.at, competition), e.action, _user_names([e.actor_id]).get(e.actor_id, ""),
-              "、".join(f"{k}={v}" for k, v in (e.details or {}).items() if k != "competition_id")]
-             for e in process_steps(competition)]
+    steps = [[_local(e.at, competition), _step_label(e.action), _user_names([e.actor_id]).get(e.actor_id, ""),
+              _step_details(e.details or {}, labels)]
+             for e in process_steps(competition) if e.action != "judging.review_item"]  # items: the review section
     content.sections.append((_("Process steps"), [_("Time"), _("Step"), _("By"), _("Details")], steps,
                              [0.16, 0.22, 0.14, 0.48]))
     changes = [[_local(c.at, competition), labels.get(c.entrant_id, "—"), f"{c.round_name} {c.criterion}", c.judge,

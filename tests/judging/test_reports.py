@@ -135,3 +135,25 @@ def test_a_missing_font_is_a_message_not_a_500(app, db, reported, monkeypatch):
     login(organizer, case.scored.organizer)
     response = organizer.get(f"{base}/log.pdf")
     assert response.status_code == 302 and response.headers["Location"].endswith(base)
+
+
+def test_the_log_names_the_steps_of_the_lock_chain(db, factory):
+    from judging import reports
+    from tests.judging.process_builders import build_chain, walk_to
+
+    chain = build_chain(db, factory, entrants=4)
+    walk_to(db, chain, "decrypt")
+    content = reports.log_content(chain.competition, now=NOW)
+    heading, _headers, steps, _widths = content.sections[0]
+    names = [row[1] for row in steps]
+    assert names[:4] == ["严格评审流程", "轮次锁定", "抽取复核样本", "复核完成"], names
+    assert "开始解密" in names and "解密" in names
+    assert not any(name.startswith("judging.") for name in names)  # every step has its name
+    review = next(rows for title, _h, rows, _w in content.sections if title == "复核")
+    assert len(review) == len(process_items(chain))  # the items are listed once, in the review section
+
+
+def process_items(chain):
+    from judging import process
+
+    return process.review_items(chain.competition)
