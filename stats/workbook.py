@@ -146,7 +146,7 @@ def event_workbook(stats: EventStats) -> bytes:
     _sheet(book, _("Check-in"), [_("Session"), _("Expected"), _("Checked in"), _("Check-in rate (%)")],
            [[s.title or _("The event itself"), s.expected, s.checked_in, _rate(s.rate)] for s in stats.sessions],
            [36, 10, 10, 14])
-    _sheet(book, _("Sign-ups by day"), [_("Date"), _("Sign-ups"), _("Total so far")],
+    _sheet(book, _("Sign-ups by day"), [_("Date"), _("Sign-ups that day"), _("Total so far")],
            [[d.day, d.count, d.cumulative] for d in stats.over_time], [12, 10, 12])
     for row in book[book.sheetnames[-1]].iter_rows(min_row=2, max_col=1):
         row[0].number_format = "yyyy-mm-dd"
