@@ -67,7 +67,7 @@ def _simplified(s: PeriodStats) -> str:
     kinds = "、".join(f"{KINDS['zh_Hans'][k]}{n(c)}场" for k, c in s.by_kind)
     text = (f"{when}，{who}共举办活动{n(len(s.events))}场，其中{kinds}；"
             f"有效报名{n(s.persons)}人次，签到{n(s.attended_persons)}人次，"
-            f"共{n(s.distinct_people)}人参加，其中首次参加{n(s.first_time)}人，来自{n(s.distinct_units)}家单位。")
+            f"报名者共{n(s.distinct_people)}人，其中首次参加{n(s.first_time)}人，来自{n(s.distinct_units)}家单位。")
     if s.competitions:
         text += f"举办竞赛项目{n(len(s.competitions))}个，{_entrants_zh(s, '支', '名', '参赛队', '选手')}"
         awards = "、".join(f"{tier}{n(c)}项" for tier, c in s.awards)
@@ -87,7 +87,7 @@ def _traditional(s: PeriodStats) -> str:
     kinds = "、".join(f"{KINDS['zh_Hant'][k]}{n(c)}場" for k, c in s.by_kind)
     text = (f"{when}，{who}共舉辦活動{n(len(s.events))}場，其中{kinds}；"
             f"有效報名{n(s.persons)}人次，簽到{n(s.attended_persons)}人次，"
-            f"共{n(s.distinct_people)}人參加，其中首次參加{n(s.first_time)}人，來自{n(s.distinct_units)}家單位。")
+            f"報名者共{n(s.distinct_people)}人，其中首次參加{n(s.first_time)}人，來自{n(s.distinct_units)}家單位。")
     if s.competitions:
         text += f"舉辦競賽項目{n(len(s.competitions))}個，{_entrants_zh(s, '支', '名', '參賽隊', '選手')}"
         awards = "、".join(f"{tier}{n(c)}項" for tier, c in s.awards)
@@ -116,7 +116,7 @@ def _english(s: PeriodStats) -> str:
     kinds = _en_list([_en_plural(c, *KINDS["en"][k]) for k, c in s.by_kind])
     text = (f"{when}, {who} held {_en_plural(len(s.events), 'event', 'events')} ({kinds}), with "
             f"{n(s.persons)} confirmed sign-ups (persons) and {n(s.attended_persons)} check-ins (persons): "
-            f"{_en_plural(s.distinct_people, 'person', 'people')} took part, "
+            f"{_en_plural(s.distinct_people, 'different person', 'different people')} signed up, "
             f"{n(s.first_time)} of them for the first time, from {_en_plural(s.distinct_units, 'unit', 'units')}.")
     if s.competitions:
         teams, individuals = s.teams, s.entrants - s.teams

@@ -53,15 +53,15 @@ def test_yearly_page_counts_a_small_worked_example(client, db, factory, setup):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     text = ("In 2026, 统计测试协会 (with 统计测试协会青年分会) held 2 events (2 salons), with 4 confirmed sign-ups (persons) "
-            "and 1 check-ins (persons): 3 people took part, 3 of them for the first time, from 2 units.")
+            "and 1 check-ins (persons): 3 different people signed up, 3 of them for the first time, from 2 units.")
     assert text in html
     second = client.get(f"/manage/stats/organizations/{org.id}?year=2026&half=2", headers=EN).get_data(as_text=True)
     assert ("In the second half of 2026, 统计测试协会 (with 统计测试协会青年分会) held 1 event (1 salon), with 2 confirmed "
-            "sign-ups (persons) and 0 check-ins (persons): 2 people took part, 1 of them for the first time, "
+            "sign-ups (persons) and 0 check-ins (persons): 2 different people signed up, 1 of them for the first time, "
             "from 1 unit.") in second
     zh = client.get(f"/manage/stats/organizations/{org.id}?year=2026&half=2",
                     headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
-    assert "2026年下半年，统计测试协会（含统计测试协会青年分会）共举办活动1场，其中沙龙1场；有效报名2人次，签到0人次，共2人参加，其中首次参加1人，来自1家单位。" in zh
+    assert "2026年下半年，统计测试协会（含统计测试协会青年分会）共举办活动1场，其中沙龙1场；有效报名2人次，签到0人次，报名者共2人，其中首次参加1人，来自1家单位。" in zh
     assert 'id="stats-data"' in zh and "chart.umd.min.js" in zh
 
     event_page = client.get(f"/manage/events/{september.id}/stats", headers=EN).get_data(as_text=True)
