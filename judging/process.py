@@ -403,6 +403,12 @@ def lock_round(round_: Round, *, actor, now: datetime) -> RoundLockEvent:
         raise ProcessError("incomplete", _("%(n)d entrants are scored by some of their judges but not by all "
                                            "(see the chief judge's desk): their scores are completed before the "
                                            "round is locked.", n=partial), status=409)
+    flags = open_flags(round_)
+    if flags:
+        raise ProcessError("open_flags", _("%(n)d disagreement flags are still open: %(flags)s. On the chief judge's "
+                                           "desk, ask the panel to re-score them or keep the scores with a note "
+                                           "before the round is locked.", n=len(flags), flags=flag_list_text(flags)),
+                           status=409)
     event = RoundLockEvent(competition_id=competition.id, round_id=round_.id, action="lock", reason="",
                            actor_id=getattr(actor, "id", None), at=now)
     db.session.add(event)
@@ -422,6 +428,28 @@ def _partly_scored(round_: Round) -> int:
             if 0 < entrant.submitted < entrant.judges:
                 count += 1
     return count
+
+
+@dataclass
+class OpenFlag:
+    entrant_id: int
+    code: str  # the code the round's judges see, never a name
+    criterion_code: str
+    criterion_name: str
+    status: str  # "open" (nobody acted) or "rescore" (the panel was asked and has not re-submitted)
+
+
+def open_flags(round_: Round) -> list[OpenFlag]:
+    """The round's disagreement flags (``judging.desk``) the chief judge has not handled: neither re-scored by the
+    panel nor kept with a note. A round with such flags is not locked. In the desk's order (code, criterion)."""
+    from judging.desk_services import desk_overview
+
+    return [OpenFlag(f.flag.entrant, f.code, f.criterion.code, f.criterion.name, f.status)
+            for f in desk_overview(round_).flags if f.status in ("open", "rescore")]
+
+
+def flag_list_text(flags: list[OpenFlag]) -> str:
+    return "、".join(f"{f.code} · {f.criterion_code} {f.criterion_name}".strip() for f in flags)
 
 
 def unlock_round(round_: Round, reason: str | None, *, actor, now: datetime) -> RoundLockEvent:
@@ -538,6 +566,14 @@ def start_review(competition: Competition, *, actor, now: datetime, seed: str | 
            sampled=len(drawn.sample), others=len(drawn.others), items=added)
     db.session.flush()
     return drawn
+
+
+def reviewers(competition: Competition) -> list[tuple[int, int]]:
+    """Who checked the review items: (user id, items confirmed or corrected), the most first."""
+    rows = db.session.execute(sa.select(ReviewItem.decided_by_id, sa.func.count()).where(
+        ReviewItem.competition_id == competition.id, ReviewItem.decided_by_id.is_not(None))
+        .group_by(ReviewItem.decided_by_id)).all()
+    return sorted(((user_id, n) for user_id, n in rows), key=lambda row: (-row[1], row[0]))
 
 
 def review_items(competition: Competition) -> list[ReviewItem]:
@@ -893,6 +929,7 @@ class Step:
     state: str  # done | current | waiting
     who: list[int]
     at: datetime | None
+    reviewers: list[tuple[int, int]] = ()  # review step: (supervisor's user id, items they checked), most first
 
 
 def chain(competition: Competition) -> list[Step]:
@@ -916,7 +953,7 @@ def chain(competition: Competition) -> list[Step]:
         Step("review", state(done[ProcessStage.REVIEW] or stage_at_least(current, ProcessStage.REVIEWED),
                              current == ProcessStage.REVIEW),
              [process.review_started_by_id] if process and process.review_started_by_id else [],
-             process.reviewed_at if process else None),
+             process.reviewed_at if process else None, reviewers(competition)),
         Step("decrypt", state(stage_at_least(current, ProcessStage.DECRYPTED), current == ProcessStage.REVIEWED),
              [decryption.started_by_id, decryption.confirmed_by_id] if decryption else [],
              decryption.confirmed_at if decryption else None),

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from accounts.models import User
-from competition.models import Competition, Criterion, Entrant, Round
+from competition.models import Competition, Criterion, Entrant, Round, RoundState
 from competition.permissions import can_see_draw
 from core.database import run_write
 from core.errors import DomainError
@@ -24,7 +24,7 @@ from events.forms import ConfirmForm
 from events.views import get_event_for_staff
 from extensions import db
 from judging import process
-from judging.models import Score
+from judging.models import Score, ScoreState
 from judging.process_models import Decryption, ProcessStage, ResultSnapshot, ReviewItem, ReviewState
 
 bp = Blueprint("process", __name__, url_prefix="/judging/events/<int:event_id>/competitions/<int:competition_id>/process")
@@ -78,6 +78,20 @@ def perform(action, *, success: str | None = None) -> tuple[object | None, int]:
     return (result if result is not None else True), 200
 
 
+def reauthenticated(competition: Competition, step: str, action):
+    """``action`` as a re-authenticated step (the password asked again, ``accounts.reauth``): the role is checked
+    first (a wrong role is 403 without asking for a password), then the password, then the service runs. A wrong
+    password is kept for throttling by :func:`perform`; nothing else changes."""
+    def work():
+        from accounts.reauth import confirm_password
+
+        process.require(current_user, competition, step)
+        confirm_password(current_user, request.form.get("password"), now=utcnow(), remote_addr=request.remote_addr)
+        return action()
+
+    return work
+
+
 def _answer(competition: Competition, status: int, anchor: str = ""):
     """After a POST: back to the page; a refusal shows the page with its message and status (403, 409, 422 …)."""
     if status == 200:
@@ -102,6 +116,43 @@ def _codes(competition: Competition) -> dict[int, str]:
     return found
 
 
+def _revision_choices(competition: Competition, roles: set[str]) -> dict:
+    """The revision form's picker: entrant → judge → criterion, built from the competition's submitted scores.
+    Entrants by code; an organizer also sees the name once identities are released (``is_identity_released``)."""
+    from competition.results import is_identity_released
+    from judging.services import natural_key, plain
+
+    rounds = {r.id: r for r in competition.rounds}
+    rows = db.session.execute(
+        db.select(Score.id, Score.entrant_id, Score.judge_id, Score.criterion_id, Score.round_id, Score.value)
+        .where(Score.round_id.in_(sorted(rounds) or [0]), Score.state == ScoreState.SUBMITTED)).all()
+    codes = _codes(competition)
+    names = {}
+    if "organizer" in roles and is_identity_released(competition):
+        names = dict(db.session.execute(db.select(Entrant.id, Entrant.name).where(
+            Entrant.competition_id == competition.id)).all())
+    judges = _names({r.judge_id for r in rows})
+    criteria = {c.id: c for c in db.session.scalars(db.select(Criterion).where(
+        Criterion.id.in_({r.criterion_id for r in rows} or [0])))}
+    several_rounds = len({r.round_id for r in rows}) > 1
+    entrants, scores = {}, []
+    for row in rows:
+        code = codes.get(row.entrant_id, "—")
+        entrants[row.entrant_id] = f"{code} · {names[row.entrant_id]}" if names.get(row.entrant_id) else code
+        criterion = criteria[row.criterion_id]
+        label = f"{criterion.code} {criterion.name}".strip()
+        if several_rounds:
+            label = f"{rounds[row.round_id].name} · {label}"
+        scores.append({"id": row.id, "entrant": row.entrant_id, "judge": row.judge_id,
+                       "criterion": label, "value": plain(row.value) or "0",
+                       "order": (natural_key(code), judges.get(row.judge_id, ""), rounds[row.round_id].position,
+                                 criterion.position, criterion.id)})
+    scores.sort(key=lambda s: s["order"])
+    ordered = sorted(entrants, key=lambda e: natural_key(codes.get(e, "")))
+    return {"entrants": [(e, entrants[e]) for e in ordered], "entrant_labels": entrants, "judges": judges,
+            "scores": scores}
+
+
 def _chain(competition: Competition, status: int = 200):
     roles = process.actor_roles(current_user, competition)
     state = process.get_process(competition)
@@ -111,11 +162,18 @@ def _chain(competition: Competition, status: int = 200):
     locks = process.lock_events(competition)
     decrypts = process.decryptions(competition)
     snaps = process.snapshots(competition)
-    people = _names([p for s in steps for p in s.who] + [e.actor_id for e in locks]
+    people = _names([p for s in steps for p in s.who] + [u for s in steps for u, _n in s.reviewers]
+                    + [e.actor_id for e in locks]
                     + [d.started_by_id for d in decrypts] + [d.confirmed_by_id for d in decrypts]
                     + [s.created_by_id for s in snaps])
+    from judging.desk_services import can_use_desk
+
+    flags = {r.id: process.open_flags(r) for r in rounds if r.state == RoundState.SCORING}
     return render_template(
         "judging/process.html", event=competition.event, competition=competition, roles=roles, state=state,
+        open_flags={k: v for k, v in flags.items() if v}, desk=can_use_desk(current_user, competition),
+        picker=(_revision_choices(competition, roles) if process.is_final(competition) and process.is_strict(competition)
+                and process.may(current_user, competition, "revise") else None),
         strict=process.is_strict(competition), rounds=rounds, steps=steps, locks=locks, decryptions=decrypts,
         pending=process.pending_decryption(competition), snapshots=snaps, people=people,
         counts=process.review_counts(competition), may=lambda step: process.may(current_user, competition, step),
@@ -169,9 +227,9 @@ def lock(event_id: int, competition_id: int, round_id: int):
 def unlock(event_id: int, competition_id: int, round_id: int):
     competition = get_competition(event_id, competition_id)
     round_ = _round(competition, round_id)
-    _done, status = perform(lambda: process.unlock_round(round_, request.form.get("reason"), actor=current_user,
-                                                     now=utcnow()),
-                        success=_("The round is unlocked; the reason is recorded."))
+    _done, status = perform(reauthenticated(competition, "unlock", lambda: process.unlock_round(
+                                round_, request.form.get("reason"), actor=current_user, now=utcnow())),
+                            success=_("The round is unlocked; the reason is recorded."))
     return _answer(competition, status, "locks")
 
 
@@ -226,9 +284,15 @@ def decide(event_id: int, competition_id: int, item_id: int):
     if request.form.get("action") == "correct" and not (value or "").strip():
         flash(_("Enter the value on the score sheet."), "error")
         return review(event_id, competition_id, status=422)
-    _done, status = perform(lambda: process.decide_item(item, value=value, reason=request.form.get("reason"),
-                                                    actor=current_user, now=utcnow()),
-                        success=_("Corrected; the change is recorded.") if value is not None else _("Confirmed."))
+
+    def decide_now():
+        return process.decide_item(item, value=value, reason=request.form.get("reason"), actor=current_user,
+                                   now=utcnow())
+
+    # a correction changes a submitted score: the password is asked again (as on the chief judge's desk); a
+    # confirmation changes no score and stays one tap per item on the supervisor's tablet
+    _done, status = perform(reauthenticated(competition, "review", decide_now) if value is not None else decide_now,
+                            success=_("Corrected; the change is recorded.") if value is not None else _("Confirmed."))
     if status >= 400:
         return review(event_id, competition_id, status=status)
     return redirect(url_for("process.review", event_id=event_id, competition_id=competition_id,
@@ -277,8 +341,9 @@ def decrypt_withdraw(event_id: int, competition_id: int, decryption_id: int):
 @login_required
 def publish(event_id: int, competition_id: int):
     competition = get_competition(event_id, competition_id)
-    _done, status = perform(lambda: process.publish_provisional(competition, actor=current_user, now=utcnow()),
-                        success=_("The provisional results are published; the appeal period runs."))
+    _done, status = perform(reauthenticated(competition, "publish", lambda: process.publish_provisional(
+                                competition, actor=current_user, now=utcnow())),
+                            success=_("The provisional results are published; the appeal period runs."))
     return _answer(competition, status, "provisional")
 
 
@@ -286,8 +351,9 @@ def publish(event_id: int, competition_id: int):
 @login_required
 def finalize(event_id: int, competition_id: int):
     competition = get_competition(event_id, competition_id)
-    _done, status = perform(lambda: process.finalize(competition, actor=current_user, now=utcnow()),
-                        success=_("The results are final; revision 1 is stored."))
+    _done, status = perform(reauthenticated(competition, "finalize", lambda: process.finalize(
+                                competition, actor=current_user, now=utcnow())),
+                            success=_("The results are final; revision 1 is stored."))
     return _answer(competition, status, "final")
 
 
@@ -299,18 +365,14 @@ def revise(event_id: int, competition_id: int):
     score_id, value = (request.form.get("score_id") or "").strip(), (request.form.get("value") or "").strip()
     if score_id or value:
         if not score_id.isdigit() or not value:
-            flash(_("Give both the score number and its new value, or neither."), "error")
+            flash(_("Choose the score to correct and give its new value, or neither."), "error")
             return _chain(competition, 422)
         corrections.append(process.Correction(int(score_id), value))
-    def revise_after_password():
-        from accounts.reauth import confirm_password
-
-        # a change to the final results is a re-authenticated action (the password asked again)
-        confirm_password(current_user, request.form.get("password"), now=utcnow(), remote_addr=request.remote_addr)
-        return process.revise_final(competition, request.form.get("reason"), actor=current_user, now=utcnow(),
-                                    corrections=corrections)
-
-    _done, status = perform(revise_after_password, success=_("A new revision of the final results is stored."))
+    # a change to the final results is a re-authenticated action (the password asked again)
+    _done, status = perform(reauthenticated(competition, "revise", lambda: process.revise_final(
+                                competition, request.form.get("reason"), actor=current_user, now=utcnow(),
+                                corrections=corrections)),
+                            success=_("A new revision of the final results is stored."))
     return _answer(competition, status, "final")
 
 

@@ -113,15 +113,16 @@ def score_sheet(panel: Panel, *, now: datetime) -> ScoreSheet:
                 Score.round_id == round_.id, Score.entrant_id.in_(entrant_ids or [0]),
                 Score.judge_id.in_(judge_ids or [0]), Score.state == ScoreState.SUBMITTED)):
         values[(entrant_id, judge_id, criterion_id)] = value
+    from judging.values import Precision
+
+    precision = Precision(int(competition.places), competition.rounding)  # every number at the same places
     totals: dict[int, str] = {}
     try:
         computed = standings(competition, now=now)
-        places = computed.inputs.places
         for board in computed.boards:
             for line in board.lines:
                 if line.total is not None:
-                    totals.setdefault(line.entrant.id,
-                                      format(Decimal(line.total).quantize(Decimal(1).scaleb(-places)), "f"))
+                    totals.setdefault(line.entrant.id, format(precision.quantize(Decimal(line.total)), "f"))
     except Exception:  # noqa: BLE001 - a sheet without combined totals is still a sheet of the judges' scores
         totals = {}
     labels = _labels(competition, entrant_ids, code_stage=js.round_settings(round_).code_stage)
@@ -139,7 +140,7 @@ def score_sheet(panel: Panel, *, now: datetime) -> ScoreSheet:
         scored = [any((entrant.id, u.id, c.id) in values for c in criteria) for u in members]
         sheet_entrants.append(SheetEntrant(
             label=labels.get(entrant.id, "—"), rows=rows,
-            sums=[_plain(s.quantize(Decimal("0.01")).normalize()) if scored[i] else "—" for i, s in enumerate(sums)],
+            sums=[format(precision.quantize(s), "f") if scored[i] else "—" for i, s in enumerate(sums)],
             total=totals.get(entrant.id, "—")))
     chief = db.session.scalars(sa.select(JudgeProfile).where(
         JudgeProfile.competition_id == competition.id, JudgeProfile.role == JudgeRole.CHIEF)).first()

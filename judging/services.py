@@ -1214,9 +1214,15 @@ def judge_rounds(user) -> list[dict]:
         event = competition.event
         if not can_see_event_admin(user, event) or judge_profile(competition, user.id) is None:
             continue
+        # as the tablet counts: an entrant with a score given back (unlocked, re-score asked) is not submitted
+        mine = Score.__table__.alias("mine")
+        reopened = sa.select(Score.id).where(Score.round_id == round_.id, Score.judge_id == user.id,
+                                             Score.entrant_id == mine.c.entrant_id,
+                                             Score.state != ScoreState.SUBMITTED)
         submitted_entrants = db.session.scalar(
-            sa.select(sa.func.count(sa.distinct(Score.entrant_id))).where(
-                Score.round_id == round_.id, Score.judge_id == user.id, Score.state == ScoreState.SUBMITTED))
+            sa.select(sa.func.count(sa.distinct(mine.c.entrant_id))).where(
+                mine.c.round_id == round_.id, mine.c.judge_id == user.id, mine.c.state == ScoreState.SUBMITTED,
+                ~reopened.exists()))
         found.append({"round": round_, "competition": competition, "event": event, "assigned": assigned,
                       "submitted": submitted_entrants or 0})
     return found

@@ -62,6 +62,29 @@ def test_unlock_then_judge_corrects_keeps_old_new_who_why(db, contest):
     assert {"desk.unlock", "desk.corrected"} <= actions
 
 
+def test_the_start_page_counts_an_entrant_with_a_reopened_score_as_not_submitted(db, contest):
+    """The judge's start page and the tablet count alike: 2 of 2 submitted, then 1 after an unlock, 2 again."""
+    chief = add_chief(db, contest)
+    judge = contest.judges["李评委"]
+    mine = [e for e in js.judge_sheet(judge, contest.round.id, now=NOW)["entrants"]][:2]
+    names = {e.id: name for name, e in contest.entrants.items()}
+    for entry in mine:
+        score(contest, "李评委", names[entry["id"]], sheet())
+
+    def counts():
+        [row] = [r for r in js.judge_rounds(judge) if r["round"].id == contest.round.id]
+        tablet = js.judge_sheet(judge, contest.round.id, now=NOW)["progress"]["submitted"]
+        return row["submitted"], tablet
+
+    assert counts() == (2, 2)
+    target = _score(db, contest, "李评委", names[mine[0]["id"]], "B1")
+    ds.unlock_score(target, actor=chief, reason="复查", now=NOW)
+    db.session.commit()
+    assert counts() == (1, 1)
+    score(contest, "李评委", names[mine[0]["id"]], {"B1": "14"}, now=LATER)
+    assert counts() == (2, 2)
+
+
 @pytest.mark.parametrize("reason", ["", "   ", None])
 def test_unlock_without_reason_refused_nothing_changes(db, contest, reason):
     chief = add_chief(db, contest)

@@ -565,6 +565,71 @@ def test_a_round_with_an_entrant_waiting_on_one_judge_is_not_locked(db, factory)
     assert db.session.get(Round, scored.round.id).state == RoundState.LOCKED
 
 
+def test_a_round_with_open_disagreement_flags_is_not_locked_until_the_chief_judge_keeps_them(db, factory):
+    from competition.draw import codes_by_entrant
+    from judging import desk_services as ds
+    from tests.competition.results_builders import build_scored, submit_scores
+
+    scored = build_scored(db, factory, entrants=[("甲队", "单位1", None), ("乙队", "单位2", None),
+                                                 ("丙队", "单位3", None)], judges=3,
+                          modules={"A": [("A1", "10", "judgement"), ("A2", "10", "judgement")]})
+    # 甲队's A1 and 乙队's A2 are far apart (7 and 5 of 10; the limit is 30 % of the maximum); 丙队 agrees
+    submit_scores(db, scored, {"甲队": {"A1": ["9", "2", "8"], "A2": ["6", "6", "6"]},
+                               "乙队": {"A1": ["7", "7", "7"], "A2": ["8", "3", "7"]},
+                               "丙队": {"A1": ["5", "5", "6"], "A2": ["4", "4", "4"]}})
+    codes = codes_by_entrant(scored.competition)
+    first, second = codes[scored.entrants["甲队"].id], codes[scored.entrants["乙队"].id]
+    flags = process.open_flags(scored.round)
+    assert [(f.code, f.criterion_code, f.status) for f in flags] == sorted(
+        [(first, "A1", "open"), (second, "A2", "open")], key=lambda f: js.natural_key(f[0]))
+    error = _refused(db, "open_flags", 409, lambda: process.lock_round(scored.round, actor=scored.organizer,
+                                                                        now=NOW))
+    assert "2" in error.message and f"{first} · A1 评分项A1" in error.message
+    assert f"{second} · A2 评分项A2" in error.message and "甲队" not in error.message  # codes, never names
+    assert db.session.get(Round, scored.round.id).state == RoundState.SCORING
+    assert not process.lock_events(scored.competition)
+    # the chief judge keeps one: the other still holds the lock
+    ds.keep_flag(scored.round, scored.entrants["甲队"].id, scored.criteria["A1"].id, note="评分表核对无误",
+                 actor=scored.organizer, now=NOW)
+    db.session.commit()
+    error = _refused(db, "open_flags", 409, lambda: process.lock_round(scored.round, actor=scored.organizer,
+                                                                        now=NOW))
+    assert f"{first} · A1" not in error.message and f"{second} · A2 评分项A2" in error.message
+    assert [f.code for f in process.open_flags(scored.round)] == [second]
+    # asked to re-score: the flag stays open (and the scores are drafts) until the panel re-submits or it is kept
+    ds.ask_rescore(scored.round, scored.entrants["乙队"].id, scored.criteria["A2"].id, reason="请重新评分",
+                   actor=scored.organizer, now=NOW)
+    db.session.commit()
+    assert [(f.code, f.status) for f in process.open_flags(scored.round)] == [(second, "rescore")]
+    ds.keep_flag(scored.round, scored.entrants["乙队"].id, scored.criteria["A2"].id, note="维持原分",
+                 actor=scored.organizer, now=NOW)
+    db.session.commit()
+    assert process.open_flags(scored.round) == []
+    # the kept re-score left drafts behind: the judges submit them before the lock
+    from judging.models import ScoreState
+
+    db.session.execute(sa.update(Score).where(Score.round_id == scored.round.id, Score.state == ScoreState.DRAFT)
+                       .values(state=ScoreState.SUBMITTED, submitted_at=NOW))
+    db.session.commit()
+    process.lock_round(scored.round, actor=scored.organizer, now=NOW)
+    db.session.commit()
+    assert db.session.get(Round, scored.round.id).state == RoundState.LOCKED
+
+
+def test_the_review_step_names_the_supervisors_who_checked(db, factory):
+    chain = build_chain(db, factory, entrants=4)
+    walk_to(db, chain, "lock")
+    process.start_review(chain.competition, actor=chain.chief, now=NOW, seed="fixed-seed")
+    items = process.review_items(chain.competition)
+    for i, item in enumerate(items):
+        process.decide_item(item, actor=chain.supervisor if i < 3 else chain.supervisor2, now=NOW)
+    db.session.commit()
+    assert len(items) > 3
+    assert process.reviewers(chain.competition) == [(chain.supervisor.id, 3), (chain.supervisor2.id, len(items) - 3)]
+    [review] = [s for s in process.chain(chain.competition) if s.key == "review"]
+    assert review.who == [chain.chief.id] and review.reviewers == process.reviewers(chain.competition)
+
+
 def test_the_simple_mode_stays_as_it_was(db, factory):
     chain = build_chain(db, factory, entrants=6, strict=False)
     competition = chain.competition

@@ -157,3 +157,18 @@ def process_items(chain):
     from judging import process
 
     return process.review_items(chain.competition)
+
+
+@pytest.mark.parametrize("places, expected", [(2, ["11.00", "11.50", "10.70"]), (1, ["11.0", "11.5", "10.7"]),
+                                              (0, ["11", "12", "11"])])
+def test_the_score_sheet_prints_every_number_at_the_competitions_places(db, factory, places, expected):
+    from judging import reports
+    from tests.competition.results_builders import build_scored, submit_scores
+
+    scored = build_scored(db, factory, entrants=[("甲队", "单位1", None)], judges=3, places=places,
+                          modules={"A": [("A1", "10", "judgement"), ("A2", "10", "judgement")]})
+    submit_scores(db, scored, {"甲队": {"A1": ["5", "5.5", "5.2"], "A2": ["6", "6", "5.5"]}})
+    [entrant] = reports.score_sheet(scored.panel, now=NOW).entrants
+    assert entrant.sums == expected  # the judges' sums: 11, 11.5, 10.7 (half-up at 0 places)
+    decimals = entrant.total.partition(".")[2]
+    assert entrant.total != "—" and len(decimals) == places  # the combined total at the same places
