@@ -354,12 +354,13 @@ ACCESS: dict[str, dict[str, dict[str, int | str]]] = {
     "process.decrypt_confirm": {"GET": everyone(405), "POST": event_staff(manage=404, staff=403)},
     "process.decrypt_withdraw": {"GET": everyone(405), "POST": event_staff(manage=404, staff=403)},
     "process.lock": {"GET": everyone(405), "POST": event_staff(manage=409, staff=403)},
-    "process.unlock": {"GET": everyone(405), "POST": event_staff(manage=422, staff=403)},  # no reason
+    "process.unlock": {"GET": everyone(405), "POST": event_staff(manage=422, staff=403)},  # no password, no reason
     "process.start_review": {"GET": everyone(405), "POST": event_staff(manage=409, staff=403)},
     # decryption is started by the encryption judge only: organizers too are refused (403, wrong_role)
     "process.decrypt_start": {"GET": everyone(405), "POST": event_staff(manage=403, staff=403)},
-    "process.publish": {"GET": everyone(405), "POST": event_staff(manage=409, staff=403)},
-    "process.finalize": {"GET": everyone(405), "POST": event_staff(manage=409, staff=403)},
+    # publishing and finalizing ask for the password again: an empty form is 422 (password_required)
+    "process.publish": {"GET": everyone(405), "POST": event_staff(manage=422, staff=403)},
+    "process.finalize": {"GET": everyone(405), "POST": event_staff(manage=422, staff=403)},
     "process.revise": {"GET": everyone(405), "POST": event_staff(manage=422, staff=403)},  # no reason
     # ---------------------------------------------------------------- appeals (申诉). Participants through their
     # sign-up's secret link (key; the world's works entrant is made from it): the form for anyone holding it (an
