@@ -94,7 +94,7 @@ def test_unlock_without_reason_refused_nothing_changes(db, contest, reason):
         ds.unlock_score(target, actor=chief, reason=reason, now=NOW)
     db.session.rollback()
     assert refused.value.code == "reason_required" and refused.value.status == 422
-    assert "原因" in refused.value.message or "why" in refused.value.message.lower()
+    assert "理由" in refused.value.message or "why" in refused.value.message.lower()
     db.session.refresh(target)
     assert target.state == ScoreState.SUBMITTED
     assert db.session.scalar(sa.select(sa.func.count(ScoreChange.id))) == 0
