@@ -109,6 +109,14 @@ def app():
 
     application = create_app(_Config)
     application.test_client_class = FreshRequestClient
+    # Files the app keeps (works, imports waiting for confirmation, appeal attachments, task files) go to a folder
+    # of this process: xdist workers number their rows alike and must not read or delete each other's files.
+    application.instance_path = tempfile.mkdtemp(prefix="saihui-test-instance-")
+    import atexit
+    import shutil
+
+    atexit.register(shutil.rmtree, application.instance_path, ignore_errors=True)
+    application.config["TASK_FILES_DIR"] = os.path.join(application.instance_path, "task-files")
     with application.app_context():
         if not IS_POSTGRES:
             db.drop_all()
@@ -229,6 +237,36 @@ def factory(db):
     return Factory(db)
 
 
+def snapshot_rows(db) -> list[tuple[sa.Table, list[dict]]]:
+    """Every row of every table (committed), parents first: to be put back with ``restore_rows``."""
+    with db.engine.connect() as conn:
+        return [(table, [dict(row) for row in conn.execute(table.select().order_by(*table.primary_key.columns))
+                         .mappings()])
+                for table in db.metadata.sorted_tables]
+
+
+def restore_rows(db, snapshot: list[tuple[sa.Table, list[dict]]]) -> None:
+    """Insert the rows of ``snapshot`` into the (empty) tables: same ids. On PostgreSQL the id sequences are moved
+    past them (never backwards: ids are not reused within a run there). The results cache is cleared: it may hold
+    standings of an earlier copy of the same rows (same ids, version and token)."""
+    from competition import results
+
+    with db.engine.begin() as conn:
+        for table, rows in snapshot:  # parents first
+            if rows:
+                conn.execute(table.insert(), rows)
+        if IS_POSTGRES:
+            for table, rows in snapshot:
+                column = table.autoincrement_column
+                if rows and column is not None:
+                    conn.execute(sa.text(
+                        "SELECT setval(s.name, GREATEST(:top, (SELECT last_value FROM pg_sequences"
+                        " WHERE format('%I.%I', schemaname, sequencename)::regclass = s.name::regclass)))"
+                        " FROM (SELECT pg_get_serial_sequence(:table, :column) AS name) AS s WHERE s.name IS NOT NULL"
+                    ), {"table": table.name, "column": column.name, "top": max(row[column.name] for row in rows)})
+    results.clear_cache()
+
+
 _demo_rows: list[tuple[sa.Table, list[dict]]] | None = None  # this process's copy of the loaded demo
 
 
@@ -238,37 +276,18 @@ def demo(db):
 
     Loading the demo runs the real services (hundreds of sign-ups, check-ins, scores): about 15 s of CPU. It is
     loaded once per test process, the first time a test asks, and its rows are kept in memory; later tests get the
-    same rows (same ids) inserted back, in well under a second. On PostgreSQL the id sequences are moved past them.
+    same rows (same ids) inserted back, in well under a second (``restore_rows``).
     Tests of ``load_demo`` itself (idempotence, the ``flask demo`` command) call it directly instead."""
     global _demo_rows
-    from competition import results
 
     if _demo_rows is None:
         from demo.data import load_demo
 
         load_demo(now=NOW)
         db.session.commit()
-        with db.engine.connect() as conn:
-            _demo_rows = [
-                (table, [dict(row) for row in conn.execute(table.select().order_by(*table.primary_key.columns))
-                         .mappings()])
-                for table in db.metadata.sorted_tables
-            ]
+        _demo_rows = snapshot_rows(db)
     else:
-        with db.engine.begin() as conn:
-            for table, rows in _demo_rows:  # parents first
-                if rows:
-                    conn.execute(table.insert(), rows)
-            if IS_POSTGRES:  # never backwards: ids are not reused within a run on PostgreSQL
-                for table, rows in _demo_rows:
-                    column = table.autoincrement_column
-                    if rows and column is not None:
-                        conn.execute(sa.text(
-                            "SELECT setval(s.name, GREATEST(:top, (SELECT last_value FROM pg_sequences"
-                            " WHERE format('%I.%I', schemaname, sequencename)::regclass = s.name::regclass)))"
-                            " FROM (SELECT pg_get_serial_sequence(:table, :column) AS name) AS s WHERE s.name IS NOT NULL"
-                        ), {"table": table.name, "column": column.name, "top": max(row[column.name] for row in rows)})
-    results.clear_cache()  # standings cached for an earlier copy of the same rows (same ids, version and token)
+        restore_rows(db, _demo_rows)
 
 
 def login(client, user, password: str = Factory.PASSWORD):
