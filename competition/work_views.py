@@ -654,11 +654,11 @@ def _owned_batch(competition: Competition, batch_id: int) -> DefenseBatch:
     return batch
 
 
-@bp.route(MANAGE + "/defense/batches/<int:batch_id>", methods=["GET", "POST"])
+@bp.route(MANAGE + "/defense/batches/<int:defense_batch_id>", methods=["GET", "POST"])
 @login_required
-def edit_batch(event_id: int, competition_id: int, batch_id: int):
+def edit_batch(event_id: int, competition_id: int, defense_batch_id: int):
     competition = get_competition(event_id, competition_id)
-    batch = _owned_batch(competition, batch_id)
+    batch = _owned_batch(competition, defense_batch_id)
     round_ = db.session.get(Round, batch.round_id)
     tz = competition.event.timezone
     form = BatchForm()
@@ -685,11 +685,11 @@ def edit_batch(event_id: int, competition_id: int, batch_id: int):
                            round=round_, batch=batch, form=form), status
 
 
-@bp.route(MANAGE + "/defense/batches/<int:batch_id>/delete", methods=["POST"])
+@bp.route(MANAGE + "/defense/batches/<int:defense_batch_id>/delete", methods=["POST"])
 @login_required
-def delete_batch(event_id: int, competition_id: int, batch_id: int):
+def delete_batch(event_id: int, competition_id: int, defense_batch_id: int):
     competition = get_competition(event_id, competition_id)
-    batch = _owned_batch(competition, batch_id)
+    batch = _owned_batch(competition, defense_batch_id)
     round_id = batch.round_id
     if ConfirmForm().validate_on_submit():
         perform(lambda: works.delete_batch(db.session.get(DefenseBatch, batch.id), actor=current_user, now=utcnow()),

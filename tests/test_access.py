@@ -429,7 +429,7 @@ class World:
     judging: dict[int, dict] = field(default_factory=dict)
     # event id -> {"certificate": a participation certificate of its sign-up, "batch": a queued certificate batch}
     certificates: dict[int, dict] = field(default_factory=dict)
-    # event id -> {"work_id", "batch_id"}: a submitted work and a defense batch (tests/competition/works_builders.py)
+    # event id -> {"work_id", "defense_batch_id"}: a submitted work and a defense batch (tests/competition/works_builders.py)
     works: dict[int, dict] = field(default_factory=dict)
 
 
@@ -586,7 +586,7 @@ def url_values(world: World, role: str, event=None) -> dict[str, int]:
         **world.competitions.get(event.id, competition_zero_values()),
         **world.judging.get(event.id, judging_zero_values()),
         **certificate_url_values(world, event),
-        **world.works.get(event.id, {"work_id": 0, "batch_id": 0}),
+        **world.works.get(event.id, {"work_id": 0, "defense_batch_id": 0}),
         "organization_id": event.organization_id,
         "judge_id": judge_user_id(world.judging.get(event.id, {}).get("profile_id")),
         # the lock chain, appeals and the desk's re-score requests are not walked in the world: ids of nothing

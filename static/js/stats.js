@@ -1,12 +1,12 @@
-/* Statistics pages (stats/): charts drawn with the vendored Chart.js from the page's JSON data island
-   (<script type="application/json" id="stats-data">). Each <canvas data-chart="key" data-kind="bar|hbar|line|doughnut">
+/* Statistics pages (stats/): charts drawn with the vendored Chart.js from the page's chart data
+   (<div id="stats-data" data-charts="…JSON…">). Each <canvas data-chart="key" data-kind="bar|hbar|line|doughnut">
    takes the entry "key": {labels, values, label} or {labels, series: [{label, values}]}. No inline script. */
 (function () {
   "use strict";
   var island = document.getElementById("stats-data");
   if (!island || typeof window.Chart === "undefined") { return; }
   var data;
-  try { data = JSON.parse(island.textContent); } catch (e) { return; }
+  try { data = JSON.parse(island.getAttribute("data-charts") || "{}"); } catch (e) { return; }
   var palette = ["#b3261e", "#1f6feb", "#2da44e", "#d4a72c", "#8250df", "#e16f24", "#0a7d8c", "#6e7781",
                  "#bf3989", "#57606a", "#7d4e00", "#116329"];
   var font = {family: "system-ui, -apple-system, 'PingFang SC', 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif"};

@@ -38,7 +38,7 @@ def store_bytes(data: bytes):
 def works_url_values(competition_values: dict, registration, *, actor) -> dict:
     """For one event's competition (``competition_url_values``): works collected until a month after NOW, an entrant
     made from the event's approved sign-up (``registration``) with one PDF work, and the round's defense schedule in
-    one batch. Returns {"work_id", "batch_id"}. Flushed, not committed."""
+    one batch. Returns {"work_id", "defense_batch_id"}. Flushed, not committed."""
     from flask import current_app
 
     from competition import services, works
@@ -61,8 +61,8 @@ def works_url_values(competition_values: dict, registration, *, actor) -> dict:
     round_ = db.session.get(Round, competition_values["round_id"])
     batch = works.generate_schedule(round_, works.GenerateData(batches=1, starts_at=NOW, room="一号答辩室"),
                                     actor=actor, now=NOW)[0]
-    return {"work_id": work.id, "batch_id": batch.id}
+    return {"work_id": work.id, "defense_batch_id": batch.id}
 
 
 def works_zero_values() -> dict:
-    return {"work_id": 0, "batch_id": 0}
+    return {"work_id": 0, "defense_batch_id": 0}
