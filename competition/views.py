@@ -11,7 +11,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
 
 from competition import draw as draws
 from competition import services, workbook
@@ -51,7 +50,7 @@ from competition.models import (
     Rounding,
 )
 from competition.permissions import can_see_draw
-from core.database import run_write
+from core.database import run_committed
 from core.timezones import local_to_utc, utc_to_local
 from core.types import utcnow
 from events.forms import ConfirmForm
@@ -110,19 +109,8 @@ def get_criterion(event_id: int, competition_id: int, criterion_id: int) -> Crit
 
 
 def run(action):
-    """Run one use case as a write unit of work and commit; return its result. A unique constraint that a
-    concurrent request won (IntegrityError) is answered by running it once more on fresh data."""
-
-    def work():
-        result = action()
-        db.session.commit()
-        return result
-
-    try:
-        return run_write(db.session, work)
-    except IntegrityError:
-        db.session.rollback()
-        return run_write(db.session, work)
+    """One use case as a write unit of work, committed (``core.database.run_committed``)."""
+    return run_committed(db.session, action)
 
 
 def perform(action, *, success: str | None = None) -> bool:

@@ -39,7 +39,7 @@ from competition import works
 from competition.draw import codes_by_entrant
 from competition.models import STATION_STAGE, Competition, Entrant, Round
 from competition.work_models import DefenseBatch, WorkFile
-from core.database import run_write
+from core.database import run_committed
 from core.timezones import local_to_utc, utc_to_local
 from core.types import utcnow
 from events.forms import DATETIME_FORMATS, ConfirmForm, LocalDateTimeField, WholeNumberField
@@ -141,16 +141,8 @@ def _owned_round(competition: Competition, round_id: int) -> Round:
 
 
 def run(action):
-    def work():
-        result = action()
-        db.session.commit()
-        return result
-
-    try:
-        return run_write(db.session, work)
-    except IntegrityError:
-        db.session.rollback()
-        return run_write(db.session, work)
+    """One use case as a write unit of work, committed (``core.database.run_committed``)."""
+    return run_committed(db.session, action)
 
 
 def perform(action, *, success: str | None = None):

@@ -73,3 +73,20 @@ def run_write(session, work: Callable[[], T], attempts: int = 5) -> T:
             session.rollback()
             time.sleep(0.05 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+def run_committed(session, action: Callable[[], T]) -> T:
+    """Run one use case (``action``) as a write unit of work and commit; return its result. A unique constraint that
+    a concurrent request won (IntegrityError) is answered by running it once more on fresh data."""
+    from sqlalchemy.exc import IntegrityError
+
+    def work() -> T:
+        result = action()
+        session.commit()
+        return result
+
+    try:
+        return run_write(session, work)
+    except IntegrityError:
+        session.rollback()
+        return run_write(session, work)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from accounts.permissions import can_see_event_admin
 from competition.models import Competition, CriterionKind, Entrant, Group, Round
-from core.database import run_write
+from core.database import run_committed
 from core.types import utcnow
 from events.forms import ConfirmForm
 from events.models import Event
@@ -78,19 +78,8 @@ def get_member(event_id: int, competition_id: int, panel_id: int, member_id: int
 
 
 def run(action):
-    """One use case as a write unit of work, committed. A unique constraint that a concurrent request won is
-    answered by running it once more on fresh data."""
-
-    def work():
-        result = action()
-        db.session.commit()
-        return result
-
-    try:
-        return run_write(db.session, work)
-    except IntegrityError:
-        db.session.rollback()
-        return run_write(db.session, work)
+    """One use case as a write unit of work, committed (``core.database.run_committed``)."""
+    return run_committed(db.session, action)
 
 
 def perform(action, *, success: str | None = None):
