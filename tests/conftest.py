@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import orm
 from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -265,6 +266,122 @@ def restore_rows(db, snapshot: list[tuple[sa.Table, list[dict]]]) -> None:
                         " FROM (SELECT pg_get_serial_sequence(:table, :column) AS name) AS s WHERE s.name IS NOT NULL"
                     ), {"table": table.name, "column": column.name, "top": max(row[column.name] for row in rows)})
     results.clear_cache()
+
+
+# ------------------------------------------------------------------ data built once per process
+
+
+def _file_roots(app) -> list[Path]:
+    """The folders where the app keeps files that rows point to (works, imports, appeal attachments, task files)."""
+    roots = {app.instance_path, *(app.config.get(key) for key in (
+        "TASK_FILES_DIR", "WORKS_DIR", "COMPETITION_IMPORT_DIR", "REGISTRATION_IMPORT_DIR"))}
+    return sorted(Path(root) for root in roots if root)
+
+
+def _file_stats(app) -> dict[Path, tuple[int, int]]:
+    return {path: (stat.st_size, stat.st_mtime_ns)
+            for root in _file_roots(app) if root.is_dir()
+            for path in root.rglob("*") if path.is_file() and (stat := path.stat())}
+
+
+def _freeze(value):
+    """``value`` with every ORM object replaced by a reference (class, primary key): the objects themselves belong
+    to one test's session, and a test may change them (or add attributes) without that reaching the next test."""
+    from dataclasses import is_dataclass
+
+    state = sa.inspect(value, raiseerr=False) if not isinstance(value, type) else None
+    if state is not None and getattr(state, "mapper", None) is not None:
+        assert state.identity is not None, f"{value!r} is not saved: commit before snapshotting"
+        return _Ref(type(value), state.identity)
+    if is_dataclass(value) and not isinstance(value, type):
+        return _Object(type(value), {name: _freeze(item) for name, item in vars(value).items()})
+    if isinstance(value, dict):
+        return {key: _freeze(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return type(value)(_freeze(item) for item in value)
+    return value
+
+
+def _thaw(db, value, made: dict | None = None):
+    """``_freeze`` undone: containers new, and each reference an object of the current session with only its
+    primary key set and everything else expired, as after a commit: its row is read when the test first touches
+    another attribute (a SELECT for each of the world's ~90 objects up front would cost more than the copy)."""
+    made = {} if made is None else made
+    if isinstance(value, _Ref):
+        key = (value.cls, value.identity)
+        if key not in made:
+            made[key] = db.session.identity_map.get(
+                sa.inspect(value.cls).identity_key_from_primary_key(list(value.identity))) or _stub(
+                db, value.cls, value.identity)
+        return made[key]
+    if isinstance(value, _Object):
+        thawed = object.__new__(value.cls)
+        thawed.__dict__.update({name: _thaw(db, item, made) for name, item in value.attributes.items()})
+        return thawed
+    if isinstance(value, dict):
+        return {key: _thaw(db, item, made) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return type(value)(_thaw(db, item, made) for item in value)
+    import copy
+
+    return copy.deepcopy(value)
+
+
+def _stub(db, cls, identity):
+    """A persistent ``cls`` object of the session for the row ``identity``, all but its primary key expired."""
+    mapper = sa.inspect(cls)
+    instance = mapper.class_manager.new_instance()
+    for column, part in zip(mapper.primary_key, identity):
+        orm.attributes.set_committed_value(instance, mapper.get_property_by_column(column).key, part)
+    orm.make_transient_to_detached(instance)
+    db.session.add(instance)
+    return instance
+
+
+class _Ref:
+    __slots__ = ("cls", "identity")
+
+    def __init__(self, cls, identity):
+        self.cls, self.identity = cls, identity
+
+
+class _Object:
+    __slots__ = ("cls", "attributes")
+
+    def __init__(self, cls, attributes):
+        self.cls, self.attributes = cls, attributes
+
+
+_built: dict[str, tuple[list[tuple[sa.Table, list[dict]]], dict[Path, bytes], object]] = {}
+
+
+def build_once(db, key: str, build):
+    """What ``build()`` makes (in empty tables, committed), built once per test process under ``key``.
+
+    The first call runs ``build()``, commits, and keeps every row (``snapshot_rows``), the files it wrote (under
+    the instance folder, TASK_FILES_DIR, WORKS_DIR …) and its return value with ORM objects as references. Later
+    calls insert the same rows back (same ids), write the same files again (a test may have deleted one: a work, a
+    task file) and return a new copy of the value with its objects loaded again by primary key. So each test starts
+    from exactly the state a fresh ``build()`` leaves, whatever earlier tests changed or deleted.
+    ``build`` must not depend on anything but the (empty) database and the clock, and must return plain values,
+    ORM objects, dataclasses, dicts, lists and tuples of them."""
+    from flask import current_app
+
+    kept = _built.get(key)
+    if kept is None:
+        before = _file_stats(current_app)
+        value = build()
+        db.session.commit()
+        after = _file_stats(current_app)
+        files = {path: path.read_bytes() for path, stat in after.items() if before.get(path) != stat}
+        _built[key] = (snapshot_rows(db), files, _freeze(value))
+        return value
+    rows, files, frozen = kept
+    restore_rows(db, rows)
+    for path, data in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return _thaw(db, frozen)
 
 
 _demo_rows: list[tuple[sa.Table, list[dict]]] | None = None  # this process's copy of the loaded demo

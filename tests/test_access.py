@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.conftest import NOW, Factory
+from tests.conftest import NOW, Factory, build_once
 
 ROLES = ("anonymous", "participant", "staff", "judge", "organizer", "other", "admin")
 LOGIN = "login"  # 302 to /login?next=<path>
@@ -400,7 +400,7 @@ ACCESS: dict[str, dict[str, dict[str, int | str]]] = {
 
 @lru_cache(maxsize=1)
 def password_hash() -> str:
-    """One real hash for every user of the world (hashing is slow by design; the world is built per test)."""
+    """One real hash for every user of the world (hashing is slow by design)."""
     from werkzeug.security import generate_password_hash
 
     return generate_password_hash(Factory.PASSWORD)
@@ -554,7 +554,9 @@ def build_world(db, factory) -> World:
 
 @pytest.fixture()
 def world(db, factory) -> World:
-    return build_world(db, factory)
+    """A fresh copy of the world: built once per test process, then its rows (and files) copied back before each
+    test and its objects loaded again (``build_once`` in tests/conftest.py); the same state as ``build_world``."""
+    return build_once(db, "access world", lambda: build_world(db, factory))
 
 
 def isolated_client(app):
@@ -863,3 +865,31 @@ def test_admin_of_an_association_manages_its_branches_events(client, world, fact
     assert client.get(f"/manage/events/{branch_event.id}/edit").status_code == 200
     log_in_as(client, world, "organizer")  # organizer of the parent only: no role in the branch
     assert client.get(f"/manage/events/{branch_event.id}").status_code == 404
+
+
+def test_each_test_starts_from_the_world_as_built(app, db, factory, world):
+    """The world is built once per process and copied back for each test (``build_once``): what one test deletes
+    (rows, the stored work's file) or changes on the objects is back, unchanged, in the next copy."""
+    from competition import works
+    from competition.work_models import WorkFile
+    from tests.conftest import _empty_tables, snapshot_rows
+
+    def state():
+        rows = {table.name: rows for table, rows in snapshot_rows(db) if rows}
+        work = db.session.get(WorkFile, world.works[world.event_a.id]["work_id"])
+        return rows, works.path_of(work, works.storage_directory()).read_bytes()
+
+    rows, stored = state()
+    assert {"users", "events", "registrations", "work_files", "certificates"} <= set(rows)
+    works.path_of(db.session.get(WorkFile, world.works[world.event_a.id]["work_id"]),
+                  works.storage_directory()).unlink()
+    world.users["organizer"].name = "改过的名字"
+    world.extra = "only in this copy"
+    db.session.commit()
+    db.session.remove()
+    _empty_tables(db)
+
+    world = build_once(db, "access world", lambda: pytest.fail("built again instead of copied"))
+    assert not hasattr(world, "extra")
+    assert world.users["organizer"].name == "李组织"
+    assert state() == (rows, stored)

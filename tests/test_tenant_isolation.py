@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from tests.conftest import build_once
 from tests.test_access import (
     ACCESS,
     IGNORED_ENDPOINTS,
@@ -63,6 +64,12 @@ def event_rules(app):
 
 @pytest.fixture()
 def world(db, factory):
+    """The access table's world plus a published event of org A's branch; built once per test process and copied
+    back before each test (``build_once`` in tests/conftest.py)."""
+    return build_once(db, "tenant world", lambda: build_tenant_world(db, factory))
+
+
+def build_tenant_world(db, factory):
     world = build_world(db, factory)
     world.branch_event = factory.event(world.branch_a, title="青年专委会人工智能沙龙", kind="salon", status="published",
                                        sessions=1, starts_at=world.event_a.starts_at)

@@ -13,7 +13,7 @@ import pytest
 
 from config import DEVELOPMENT_SECRET_KEY
 from core.security import CONTENT_SECURITY_POLICY
-from tests.conftest import ROOT, Factory, csrf_token, login
+from tests.conftest import ROOT, Factory, build_once, csrf_token, login
 from tests.test_access import (
     IGNORED_ENDPOINTS,
     build_path,
@@ -40,7 +40,7 @@ def client(app, db):
 
 @pytest.fixture()
 def world(db, factory):
-    return build_world(db, factory)
+    return build_once(db, "access world", lambda: build_world(db, factory))  # the access table's world, copied
 
 
 def template_files() -> list[Path]:
