@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from tests.browser.conftest import PHONE, assert_no_horizontal_overflow, log_in, screenshot
-from tests.conftest import NOW
 
 DRAWN = """() => Array.from(document.querySelectorAll('canvas[data-chart]')).map(c => {
   const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
@@ -16,18 +15,16 @@ DRAWN = """() => Array.from(document.querySelectorAll('canvas[data-chart]')).map
 
 
 def _demo(db):
-    from accounts.models import User
-    from demo.data import ASSOCIATION, load_demo
-    from accounts.models import Organization
+    """The demo's admin and association (the rows come from conftest's ``demo`` fixture: loaded once per process)."""
+    from accounts.models import Organization, User
+    from demo.data import ASSOCIATION
 
-    load_demo(now=NOW)
-    db.session.commit()
     admin = db.session.scalar(sa.select(User).where(User.login == "admin@demo.saihui"))
     association = db.session.scalar(sa.select(Organization).where(Organization.name == ASSOCIATION))
     return admin, association
 
 
-def test_yearly_statistics_page_draws_its_charts(new_context, live_server, db):
+def test_yearly_statistics_page_draws_its_charts(new_context, live_server, db, demo):
     from demo.data import DEMO_PASSWORD
 
     admin, association = _demo(db)
@@ -52,7 +49,7 @@ def test_yearly_statistics_page_draws_its_charts(new_context, live_server, db):
     screenshot(page, "stats-event-desktop")
 
 
-def test_yearly_statistics_on_a_phone_does_not_overflow(new_context, live_server, db):
+def test_yearly_statistics_on_a_phone_does_not_overflow(new_context, live_server, db, demo):
     from demo.data import DEMO_PASSWORD
 
     admin, association = _demo(db)

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from demo.data import ASSOCIATION, load_demo
+from demo.data import ASSOCIATION
 from tests.conftest import NOW
 
 BEIJING_MIDNIGHT = {  # local midnight in UTC (Asia/Shanghai has no daylight saving)
@@ -35,9 +35,9 @@ def _unit(text):
 
 
 @pytest.fixture()
-def demo(app, db):
-    load_demo(now=NOW)
-    db.session.commit()
+def demo_tree(app, db, demo):
+    """The demo (conftest's ``demo``: loaded once per process, copied back for later tests): its association and
+    the association's tree of organization ids."""
     from accounts.models import Organization
 
     association = db.session.scalar(sa.select(Organization).where(Organization.name == ASSOCIATION))
@@ -120,10 +120,10 @@ def numbers(text):
     return [int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", text)]
 
 
-def test_yearly_figures_summary_and_workbook_match_the_rows(app, db, demo):
-    association, _tree = demo
+def test_yearly_figures_summary_and_workbook_match_the_rows(app, db, demo_tree):
+    association, _tree = demo_tree
     for half in (None, 1, 2):
-        check_period(app, db, demo, half)
+        check_period(app, db, demo_tree, half)
     from stats import services
 
     with app.test_request_context():
@@ -192,12 +192,12 @@ def check_period(app, db, demo, half):
     assert sum(r[5] for r in events_sheet.iter_rows(min_row=2, values_only=True)) == expected["persons"]
 
 
-def test_every_event_matches_the_rows(app, db, demo):
+def test_every_event_matches_the_rows(app, db, demo_tree):
     """Per event: sign-ups by status, persons, check-in rate per session, no-shows, first-time participants."""
     from events.models import Event
     from stats import services
 
-    _association, tree = demo
+    _association, tree = demo_tree
     ids = ",".join(str(i) for i in tree)
     starts = {r[0]: _utc(r[1]) for r in _rows(db, f"SELECT id, starts_at FROM events WHERE organization_id IN ({ids})")}
     approved = _rows(db, "SELECT id, event_id, kind, phone FROM registrations WHERE status = 'approved'")
