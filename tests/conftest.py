@@ -361,7 +361,8 @@ def build_once(db, key: str, build):
     The first call runs ``build()``, commits, and keeps every row (``snapshot_rows``), the files it wrote (under
     the instance folder, TASK_FILES_DIR, WORKS_DIR …) and its return value with ORM objects as references. Later
     calls insert the same rows back (same ids), write the same files again (a test may have deleted one: a work, a
-    task file) and return a new copy of the value with its objects loaded again by primary key. So each test starts
+    task file) and return a new copy of the value whose objects are the test session's again (by primary key, each
+    row read when first touched). So each test starts
     from exactly the state a fresh ``build()`` leaves, whatever earlier tests changed or deleted.
     ``build`` must not depend on anything but the (empty) database and the clock, and must return plain values,
     ORM objects, dataclasses, dicts, lists and tuples of them."""
@@ -369,6 +370,9 @@ def build_once(db, key: str, build):
 
     kept = _built.get(key)
     if kept is None:
+        filled = [table.name for table, rows in snapshot_rows(db) if rows]
+        assert not filled, (f"build_once({key!r}) must start from empty tables (rows in {filled}): a fixture that "
+                            "adds rows must come after it")
         before = _file_stats(current_app)
         value = build()
         db.session.commit()
